@@ -1,0 +1,1 @@
+//! The Windows bridge seen from Linux: being written now.

@@ -1,0 +1,60 @@
+//! The command line. Each subcommand lives in its own file and calls the
+//! library; nothing here is used by the desktop app except through the
+//! library modules.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod games;
+mod profiles;
+
+/// Bridges Windows games' named shared memory under Proton to /dev/shm.
+#[derive(Debug, Parser)]
+#[command(name = "bridgekeeper", version, about, long_about = None)]
+pub struct Cli {
+    /// More log output (-v: debug, -vv: trace). RUST_LOG overrides it.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List installed Steam games with their prefix and Proton build.
+    Games(games::Args),
+    /// List game profiles, or check a profile file.
+    Profiles(profiles::Args),
+}
+
+/// Sets up logging to stderr.
+pub fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Some(Command::Games(args)) => games::run(args),
+        Some(Command::Profiles(args)) => profiles::run(args),
+        None => {
+            use clap::CommandFactory;
+            Cli::command().print_help()?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

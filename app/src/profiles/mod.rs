@@ -1,0 +1,1 @@
+//! Game profiles: being written now.

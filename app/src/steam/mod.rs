@@ -1,0 +1,1 @@
+//! Steam discovery: being written now.

@@ -1,0 +1,199 @@
+//! Status events: one JSON object per line, written by the bridge.
+//!
+//! Every line carries the nonce the bridge was started with, so a reader can
+//! tell this run's events from an earlier run's (wine.md, pitfall 1).
+
+use serde::{Deserialize, Serialize};
+
+/// How a mapping reaches its `/dev/shm` file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MappingMode {
+    /// The section is backed by the file: zero copy, both directions.
+    Shared,
+    /// The game created the section first; the bridge mirrors it into the
+    /// file, game to Linux only.
+    Copy,
+}
+
+/// Why the bridge is stopping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StopReason {
+    /// Every game process it followed has exited.
+    GameExited,
+    /// The game never appeared within the allowed time.
+    GameNotFound,
+    /// The game could not be started.
+    GameFailedToStart,
+    /// Its standard input was closed (`--stop-on-stdin-close`).
+    StdinClosed,
+    /// The stop file appeared (`--stop-file`).
+    StopRequested,
+    /// No mapping could be created, so there is nothing to keep alive.
+    NothingToServe,
+}
+
+/// One thing that happened in the bridge.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Event {
+    /// The bridge is running and about to create its mappings.
+    Started {
+        /// The bridge's version.
+        version: String,
+        /// [`crate::PROTOCOL_VERSION`].
+        protocol: u32,
+        /// The bridge's Windows process id.
+        pid: u32,
+        /// `launcher` or `attach`.
+        mode: String,
+        /// The Linux directory holding the backing files.
+        dir: String,
+    },
+    /// A mapping exists and its file receives the data.
+    Ready {
+        /// The Win32 name.
+        name: String,
+        /// The Linux path of the backing file.
+        file: String,
+        /// The size in bytes.
+        size: u64,
+        /// Shared (zero copy) or copy mode.
+        mode: MappingMode,
+        /// Why copy mode, when it is.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// A mapping could not be created.
+    Failed {
+        /// The Win32 name.
+        name: String,
+        /// The Windows error code.
+        error: u32,
+        /// What went wrong, in a sentence.
+        message: String,
+    },
+    /// Every mapping is ready.
+    AllReady {
+        /// Mappings in shared mode.
+        shared: usize,
+        /// Mappings in copy mode.
+        copy: usize,
+    },
+    /// Setup finished, but some mappings failed.
+    SetupIncomplete {
+        /// Mappings in shared mode.
+        shared: usize,
+        /// Mappings in copy mode.
+        copy: usize,
+        /// Mappings that failed.
+        failed: usize,
+    },
+    /// Launcher mode: the game command was started.
+    GameStarted {
+        /// Its Windows process id.
+        pid: u32,
+        /// The command line it was given.
+        command: String,
+    },
+    /// Launcher mode: the game command could not be started.
+    GameFailedToStart {
+        /// The Windows error code.
+        error: u32,
+        /// What went wrong.
+        message: String,
+    },
+    /// A live game process was found and is followed.
+    Following {
+        /// Its executable name.
+        exe: String,
+        /// Its Windows process id.
+        pid: u32,
+    },
+    /// A followed process exited.
+    ProcessExited {
+        /// Its executable name.
+        exe: String,
+        /// Its Windows process id.
+        pid: u32,
+        /// Its exit code.
+        code: u32,
+    },
+    /// The bridge is stopping; it exits right after this line.
+    Stopping {
+        /// Why.
+        reason: StopReason,
+        /// The exit code the bridge is about to return.
+        exit_code: u32,
+    },
+}
+
+/// A status line: the run's nonce plus one event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusLine {
+    /// The nonce given to the bridge with `--nonce` (empty when none was).
+    pub nonce: String,
+    /// What happened.
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+impl StatusLine {
+    /// The line as written: compact JSON without a newline.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("status lines always serialize")
+    }
+
+    /// Parses one line; `None` for anything that is not a status line
+    /// (Wine and games may write to the same stream).
+    pub fn from_json(line: &str) -> Option<Self> {
+        let line = line.trim();
+        if !line.starts_with('{') {
+            return None;
+        }
+        serde_json::from_str(line).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let line = StatusLine {
+            nonce: "n1".into(),
+            event: Event::Ready {
+                name: "Local\\acpmf_physics".into(),
+                file: "/dev/shm/acpmf_physics".into(),
+                size: 4096,
+                mode: MappingMode::Shared,
+                note: None,
+            },
+        };
+        let json = line.to_json();
+        assert_eq!(
+            json,
+            r#"{"nonce":"n1","event":"ready","name":"Local\\acpmf_physics","file":"/dev/shm/acpmf_physics","size":4096,"mode":"shared"}"#
+        );
+        assert_eq!(StatusLine::from_json(&json), Some(line));
+    }
+
+    #[test]
+    fn other_output_is_ignored() {
+        assert_eq!(StatusLine::from_json("wine: fixme something"), None);
+        assert_eq!(StatusLine::from_json("{not json"), None);
+        let stop = StatusLine::from_json(
+            r#"{"nonce":"x","event":"stopping","reason":"game-exited","exit_code":3}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            stop.event,
+            Event::Stopping {
+                reason: StopReason::GameExited,
+                exit_code: 3
+            }
+        );
+    }
+}

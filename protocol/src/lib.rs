@@ -1,0 +1,20 @@
+//! The contract between the Windows bridge (`bridgekeeper-bridge.exe`) and
+//! the Linux side of Bridgekeeper.
+//!
+//! Both sides validate mapping names and sizes with the same rules
+//! ([`MappingName`], [`MappingSize`], [`MappingSpec`]) and exchange status as
+//! one JSON object per line ([`Event`], [`StatusLine`]). Nothing here touches
+//! the operating system, so it builds for both targets and is tested on Linux.
+
+mod event;
+mod name;
+mod size;
+mod spec;
+
+pub use event::{Event, MappingMode, StatusLine, StopReason};
+pub use name::{MappingName, NameError, Namespace};
+pub use size::{MappingSize, SizeError};
+pub use spec::{MappingSpec, SpecError, find_duplicate};
+
+/// Version of the status protocol, carried by the `started` event.
+pub const PROTOCOL_VERSION: u32 = 1;
