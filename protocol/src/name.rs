@@ -5,6 +5,9 @@ use std::fmt;
 /// Longest file name a Linux file system accepts (`NAME_MAX`), in bytes.
 const MAX_FILE_NAME_BYTES: usize = 255;
 
+/// The subdirectory that holds the files of `Global\` sections.
+const GLOBAL_DIR: &str = "Global";
+
 /// Which Win32 object namespace a name lives in.
 ///
 /// Under Wine, `X`, `Local\X` and `Session\N\X` open the same object, while
@@ -84,7 +87,7 @@ impl MappingName {
             namespace,
             base: base.to_string(),
         };
-        let len = name.file_name().len();
+        let len = name.base.len();
         if len > MAX_FILE_NAME_BYTES {
             return Err(NameError::TooLong { name: owned(), len });
         }
@@ -101,16 +104,26 @@ impl MappingName {
         self.namespace
     }
 
-    /// The name of the backing file in the shared-memory directory.
+    /// The path of the backing file relative to the shared-memory directory,
+    /// with `/` as separator.
     ///
     /// Session names lose their prefix (`Local\acpmf_physics` becomes
-    /// `acpmf_physics`, as Linux readers expect). `Global\` names keep theirs,
-    /// backslash included: a session name can never contain a backslash, so
-    /// the two namespaces can never share a file.
+    /// `acpmf_physics`, as Linux readers expect). `Global\X` becomes
+    /// `Global/X`: a session name can never contain `/`, so the two
+    /// namespaces can never share a file.
     pub fn file_name(&self) -> String {
         match self.namespace {
             Namespace::Local => self.base.clone(),
-            Namespace::Global => format!("Global\\{}", self.base),
+            Namespace::Global => format!("{GLOBAL_DIR}/{}", self.base),
+        }
+    }
+
+    /// The subdirectory of the shared-memory directory that holds the file,
+    /// if any (`Global` for `Global\` names).
+    pub fn subdirectory(&self) -> Option<&'static str> {
+        match self.namespace {
+            Namespace::Local => None,
+            Namespace::Global => Some(GLOBAL_DIR),
         }
     }
 
@@ -168,7 +181,9 @@ mod tests {
         let local = MappingName::parse("X").unwrap();
         assert_ne!(global.file_name(), local.file_name());
         assert_ne!(global.identity(), local.identity());
-        assert_eq!(global.file_name(), "Global\\X");
+        assert_eq!(global.file_name(), "Global/X");
+        assert_eq!(global.subdirectory(), Some("Global"));
+        assert_eq!(local.subdirectory(), None);
     }
 
     #[test]

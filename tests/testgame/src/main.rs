@@ -1,1 +1,39 @@
-fn main() {}
+//! `bridgekeeper-testgame.exe`: stands in for a sim racing game in the
+//! end-to-end tests. It creates named sections the way games do
+//! (`CreateFileMappingW` on `INVALID_HANDLE_VALUE` with a name and a size),
+//! writes a known layout and reads back what Linux writes:
+//!
+//! | offset | type | content                                         |
+//! |--------|------|-------------------------------------------------|
+//! | 0      | u32  | [`MAGIC`]                                       |
+//! | 4      | u32  | packet counter, advancing at `--rate` Hz        |
+//! | 8      | u32  | written by Linux                                |
+//! | 12     | u32  | the game's copy of offset 8, on every tick      |
+//! | 16     | u32  | the game's Windows process id                   |
+//! | 20..   | u8   | pattern: byte `i` is `(i * 31 + 7) mod 256`     |
+//!
+//! ```text
+//! bridgekeeper-testgame.exe game --map NAME=SIZE... [--rate HZ] [--run-ms MS]
+//!                                [--stop-file LINUX_PATH] [--exit-code N] [--delay-ms MS]
+//! bridgekeeper-testgame.exe launcher [--delay-ms MS] [--exit-code N] -- PROGRAM ARGS...
+//! ```
+//!
+//! `launcher` starts PROGRAM and exits early, like the launchers of AMS2 and
+//! Le Mans Ultimate. Every step is reported on stdout as `testgame: ...`.
+
+#[cfg(windows)]
+mod game;
+
+/// The magic number at offset 0.
+pub const MAGIC: u32 = 0x4B42_5447;
+
+#[cfg(windows)]
+fn main() {
+    std::process::exit(game::main());
+}
+
+#[cfg(not(windows))]
+fn main() {
+    eprintln!("bridgekeeper-testgame is a Windows program; build it for x86_64-pc-windows-gnu");
+    std::process::exit(2);
+}

@@ -1,0 +1,320 @@
+//! The bridge's command line.
+
+use std::time::Duration;
+
+use bridgekeeper_protocol::{MappingSpec, find_duplicate};
+
+use crate::cmdline;
+
+/// Usage text for `--help`.
+pub const USAGE: &str = "\
+bridgekeeper-bridge: backs a game's named shared memory with files that Linux can mmap
+
+USAGE:
+    bridgekeeper-bridge.exe --map NAME=SIZE... [OPTIONS] -- GAME.EXE [ARGS...]   (launcher mode)
+    bridgekeeper-bridge.exe --map NAME=SIZE... [OPTIONS]                         (attach mode)
+
+Launcher mode creates every mapping, then starts the game with its command line,
+working directory and environment unchanged, follows it (and the --wait-for exes a
+launcher hands over to), and exits with the game's exit code.
+Attach mode keeps the mappings alive until the game exes are gone, the stop file
+appears or standard input closes; at least one of those must be given.
+
+OPTIONS:
+    --map NAME=SIZE        A section to create: its exact Win32 name and its size in bytes.
+                           Repeat for each mapping. Local\\ and Session\\N\\ prefixes are
+                           dropped from the file name; Global\\X is backed by Global/X.
+    --dir DIR              Linux directory for the backing files [default: /dev/shm]
+    --nonce TOKEN          Echoed on every status line, so a reader knows this run's lines
+    --status-file FILE     Also append the status lines to this Linux file
+    --wait-for EXE         Follow processes with this exe name (case-insensitive). Repeat.
+    --grace-ms MS          Wait this long after the last game process ends [default: 1000]
+    --game-timeout-ms MS   Give up when no --wait-for exe shows up in time [default: 30000]
+    --stop-file FILE       Attach mode: stop when this Linux file exists
+    --stop-on-stdin-close  Attach mode: stop when standard input is closed
+    --remove-files         Delete the backing files when the bridge stops
+    -h, --help             Print this help
+    -V, --version          Print the version
+
+Status goes to standard output as one JSON object per line.";
+
+/// A fully checked set of options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// The mappings to create.
+    pub mappings: Vec<MappingSpec>,
+    /// Linux directory of the backing files.
+    pub dir: String,
+    /// Echoed on every status line.
+    pub nonce: String,
+    /// Linux file that receives a copy of the status lines.
+    pub status_file: Option<String>,
+    /// Exe names to follow, lower-cased.
+    pub wait_for: Vec<String>,
+    /// How long to linger after the last followed process ends.
+    pub grace: Duration,
+    /// How long to wait for a `--wait-for` exe to appear.
+    pub game_timeout: Duration,
+    /// Linux file whose appearance stops an attach-mode bridge.
+    pub stop_file: Option<String>,
+    /// Stop an attach-mode bridge when stdin closes.
+    pub stop_on_stdin_close: bool,
+    /// Delete the backing files on exit.
+    pub remove_files: bool,
+    /// Launcher mode: the game to start.
+    pub game: Option<GameCommand>,
+}
+
+/// The game part of a launcher-mode command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GameCommand {
+    /// The program, after quote processing.
+    pub program: String,
+    /// The game's command line exactly as it followed `--`.
+    pub command_line: String,
+}
+
+/// What the command line asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// Run the bridge.
+    Run(Options),
+    /// Print the usage text.
+    Help,
+    /// Print the version.
+    Version,
+}
+
+/// A command-line mistake, with a sentence on how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+fn usage(message: impl Into<String>) -> UsageError {
+    UsageError(message.into())
+}
+
+/// Parses the bridge's raw command line (program name included).
+pub fn parse(raw: &str) -> Result<Request, UsageError> {
+    let tokens = cmdline::split(raw);
+    let mut mappings = Vec::new();
+    let mut dir = "/dev/shm".to_string();
+    let mut nonce = String::new();
+    let mut status_file = None;
+    let mut wait_for = Vec::new();
+    let mut grace = Duration::from_millis(1000);
+    let mut game_timeout = Duration::from_millis(30_000);
+    let mut stop_file = None;
+    let mut stop_on_stdin_close = false;
+    let mut remove_files = false;
+    let mut game = None;
+
+    let mut rest = tokens.iter().skip(1);
+    while let Some(token) = rest.next() {
+        let (flag, inline) = match token.value.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
+            _ => (token.value.as_str(), None),
+        };
+        let mut value = |what: &str| -> Result<String, UsageError> {
+            match &inline {
+                Some(v) => Ok(v.clone()),
+                None => rest
+                    .next()
+                    .map(|t| t.value.clone())
+                    .ok_or_else(|| usage(format!("{flag} needs {what}"))),
+            }
+        };
+        match flag {
+            "--" => {
+                let program = rest.next().ok_or_else(|| {
+                    usage("nothing follows --: give the game's exe and its arguments")
+                })?;
+                game = Some(GameCommand {
+                    program: program.value.clone(),
+                    command_line: raw[program.start..].to_string(),
+                });
+                break;
+            }
+            "-h" | "--help" => return Ok(Request::Help),
+            "-V" | "--version" => return Ok(Request::Version),
+            "--map" => {
+                let spec = value("NAME=SIZE")?;
+                mappings.push(MappingSpec::parse(&spec).map_err(|e| usage(format!("--map: {e}")))?);
+            }
+            "--dir" => dir = linux_path("--dir", value("a directory")?)?,
+            "--nonce" => nonce = checked_nonce(value("a token")?)?,
+            "--status-file" => status_file = Some(linux_path("--status-file", value("a file")?)?),
+            "--wait-for" => wait_for.push(exe_name(value("an exe name")?)?),
+            "--grace-ms" => grace = millis("--grace-ms", &value("milliseconds")?)?,
+            "--game-timeout-ms" => {
+                game_timeout = millis("--game-timeout-ms", &value("milliseconds")?)?
+            }
+            "--stop-file" => stop_file = Some(linux_path("--stop-file", value("a file")?)?),
+            "--stop-on-stdin-close" => stop_on_stdin_close = true,
+            "--remove-files" => remove_files = true,
+            other => {
+                return Err(usage(format!(
+                    "unknown argument {other:?}; put the game's command after -- (see --help)"
+                )));
+            }
+        }
+    }
+
+    if mappings.is_empty() {
+        return Err(usage(
+            "no --map given: name at least one mapping, e.g. --map acpmf_physics=4096",
+        ));
+    }
+    if let Some(dup) = find_duplicate(mappings.iter().map(|m| &m.name)) {
+        return Err(usage(format!("--map: {dup}; give each section once")));
+    }
+    if game.is_none() && wait_for.is_empty() && stop_file.is_none() && !stop_on_stdin_close {
+        return Err(usage(
+            "attach mode needs a way to stop: --wait-for EXE, --stop-file FILE or --stop-on-stdin-close \
+             (a bridge that outlives the game keeps Steam showing it as running)",
+        ));
+    }
+    Ok(Request::Run(Options {
+        mappings,
+        dir,
+        nonce,
+        status_file,
+        wait_for,
+        grace,
+        game_timeout,
+        stop_file,
+        stop_on_stdin_close,
+        remove_files,
+        game,
+    }))
+}
+
+/// An absolute Linux path without `..`, NUL or backslashes.
+fn linux_path(flag: &str, path: String) -> Result<String, UsageError> {
+    let bad = !path.starts_with('/')
+        || path.contains(['\0', '\\'])
+        || path.split('/').any(|part| part == "..");
+    if bad {
+        return Err(usage(format!(
+            "{flag} {path:?} is not an absolute Linux path without '..' or '\\' (for example /dev/shm)"
+        )));
+    }
+    let trimmed = path.trim_end_matches('/');
+    Ok(if trimmed.is_empty() {
+        "/".into()
+    } else {
+        trimmed.into()
+    })
+}
+
+fn checked_nonce(nonce: String) -> Result<String, UsageError> {
+    let ok = !nonce.is_empty()
+        && nonce.len() <= 64
+        && nonce
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(nonce)
+    } else {
+        Err(usage(format!(
+            "--nonce {nonce:?}: use 1 to 64 letters, digits, '-' or '_'"
+        )))
+    }
+}
+
+fn exe_name(name: String) -> Result<String, UsageError> {
+    if name.is_empty() || name.contains(['/', '\\', '\0']) {
+        return Err(usage(format!(
+            "--wait-for {name:?}: give the exe's file name only, e.g. AMS2AVX.exe"
+        )));
+    }
+    Ok(name.to_lowercase())
+}
+
+fn millis(flag: &str, text: &str) -> Result<Duration, UsageError> {
+    text.parse::<u32>()
+        .map(|ms| Duration::from_millis(ms.into()))
+        .map_err(|_| {
+            usage(format!(
+                "{flag} {text:?} is not a whole number of milliseconds"
+            ))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(line: &str) -> Options {
+        match parse(line) {
+            Ok(Request::Run(options)) => options,
+            other => panic!("{line}: {other:?}"),
+        }
+    }
+
+    fn error(line: &str) -> String {
+        match parse(line) {
+            Err(UsageError(message)) => message,
+            other => panic!("{line}: expected an error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn launcher_mode_keeps_the_game_line_verbatim() {
+        let line = r#"bridge.exe --map Local\acpmf_physics=4096 --map=$pcars2$=102400 --wait-for AMS2AVX.exe -- "C:\Games\AMS2\AMS2.exe"  -skip "a \"b\"""#;
+        let options = run(line);
+        assert_eq!(options.mappings.len(), 2);
+        assert_eq!(options.mappings[0].name.file_name(), "acpmf_physics");
+        assert_eq!(options.mappings[1].size.bytes(), 102_400);
+        assert_eq!(options.wait_for, ["ams2avx.exe"]);
+        let game = options.game.unwrap();
+        assert_eq!(game.program, r"C:\Games\AMS2\AMS2.exe");
+        assert_eq!(
+            game.command_line,
+            r#""C:\Games\AMS2\AMS2.exe"  -skip "a \"b\"""#
+        );
+    }
+
+    #[test]
+    fn attach_mode_options() {
+        let options = run(
+            "b.exe --map x=1 --dir /tmp/shm/ --nonce n-1 --stop-file /tmp/stop --grace-ms 250 --remove-files",
+        );
+        assert_eq!(options.dir, "/tmp/shm");
+        assert_eq!(options.nonce, "n-1");
+        assert_eq!(options.stop_file.as_deref(), Some("/tmp/stop"));
+        assert_eq!(options.grace, Duration::from_millis(250));
+        assert!(options.remove_files);
+        assert!(options.game.is_none());
+    }
+
+    #[test]
+    fn help_and_version() {
+        assert_eq!(parse("b.exe --help"), Ok(Request::Help));
+        assert_eq!(parse("b.exe -V"), Ok(Request::Version));
+    }
+
+    #[test]
+    fn bad_input_is_explained() {
+        assert!(error("b.exe").contains("no --map"));
+        assert!(error("b.exe --map a/b=4096 --stop-on-stdin-close").contains("'/'"));
+        assert!(error("b.exe --map ..x=4096 --stop-on-stdin-close").contains("'..'"));
+        assert!(error("b.exe --map =4096 --stop-on-stdin-close").contains("empty"));
+        assert!(error("b.exe --map x=0 --stop-on-stdin-close").contains("size 0"));
+        assert!(error("b.exe --map x=1073741825 --stop-on-stdin-close").contains("1 GiB"));
+        assert!(
+            error("b.exe --map x=1 --map Local\\x=2 --stop-on-stdin-close")
+                .contains("same section")
+        );
+        let long = format!("b.exe --map {}=1 --stop-on-stdin-close", "n".repeat(300));
+        assert!(error(&long).contains("300 bytes"));
+        assert!(error("b.exe --map x=1").contains("needs a way to stop"));
+        assert!(error("b.exe --map x=1 --dir relative --stop-on-stdin-close").contains("absolute"));
+        assert!(error("b.exe --map x=1 --dir /a/../b --stop-on-stdin-close").contains("'..'"));
+        assert!(error("b.exe --map x=1 --nonce a;b --stop-on-stdin-close").contains("--nonce"));
+        assert!(error("b.exe --map x=1 --bogus").contains("unknown argument"));
+        assert!(error("b.exe --map x=1 --").contains("nothing follows"));
+        assert!(error("b.exe --map").contains("needs NAME=SIZE"));
+        assert!(error("b.exe --map x=1 --wait-for C:\\a.exe").contains("file name only"));
+    }
+}

@@ -1,0 +1,183 @@
+//! One run of the bridge, from the first mapping to the last status line.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use bridgekeeper_protocol::{Event, MappingMode, PROTOCOL_VERSION, StopReason};
+
+use super::copier::Copier;
+use super::follow::Follower;
+use super::mapping::{self, COPY_MODE_NOTE, Mapping};
+use super::process;
+use crate::args::{GameCommand, Options};
+use crate::paths;
+use crate::status::Status;
+
+/// Runs the bridge; returns its exit code.
+pub fn run(options: &Options, status: &Status) -> u32 {
+    status.emit(Event::Started {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        protocol: PROTOCOL_VERSION,
+        pid: std::process::id(),
+        mode: if options.game.is_some() {
+            "launcher"
+        } else {
+            "attach"
+        }
+        .to_string(),
+        dir: options.dir.clone(),
+    });
+    let mappings = create_all(options, status);
+    let copier = Copier::start(&mappings);
+
+    let (reason, code) = match &options.game {
+        Some(game) => launch(game, options, status),
+        None if mappings.is_empty() => (StopReason::NothingToServe, 1),
+        None => attach(options, status),
+    };
+
+    drop(copier);
+    let files: Vec<String> = mappings.iter().map(|m| m.file_path.clone()).collect();
+    drop(mappings);
+    if options.remove_files {
+        for file in files {
+            let _ = std::fs::remove_file(paths::to_wine(&file));
+        }
+    }
+    status.emit(Event::Stopping {
+        reason,
+        exit_code: code,
+    });
+    code
+}
+
+fn create_all(options: &Options, status: &Status) -> Vec<Mapping> {
+    let mut mappings = Vec::new();
+    let mut failed = 0;
+    for spec in &options.mappings {
+        match mapping::create(spec, &options.dir) {
+            Ok(m) => {
+                status.emit(Event::Ready {
+                    name: spec.name.win32().to_string(),
+                    file: m.file_path.clone(),
+                    size: spec.size.bytes(),
+                    mode: m.mode,
+                    note: (m.mode == MappingMode::Copy).then(|| COPY_MODE_NOTE.to_string()),
+                });
+                mappings.push(m);
+            }
+            Err(err) => {
+                failed += 1;
+                status.emit(Event::Failed {
+                    name: spec.name.win32().to_string(),
+                    error: err.code,
+                    message: err.message,
+                });
+            }
+        }
+    }
+    let copy = mappings
+        .iter()
+        .filter(|m| m.mode == MappingMode::Copy)
+        .count();
+    let shared = mappings.len() - copy;
+    status.emit(if failed == 0 {
+        Event::AllReady { shared, copy }
+    } else {
+        Event::SetupIncomplete {
+            shared,
+            copy,
+            failed,
+        }
+    });
+    mappings
+}
+
+/// Launcher mode: start the game, follow it and its live exes, and return
+/// the game's exit code once they are all gone.
+fn launch(game: &GameCommand, options: &Options, status: &Status) -> (StopReason, u32) {
+    let child = match process::start(&game.program, &game.command_line) {
+        Ok(child) => child,
+        Err(err) => {
+            status.emit(Event::GameFailedToStart {
+                error: err.code,
+                message: err.message,
+            });
+            return (StopReason::GameFailedToStart, 1);
+        }
+    };
+    status.emit(Event::GameStarted {
+        pid: child.pid,
+        command: game.command_line.clone(),
+    });
+    let mut follower = Follower::new(&options.wait_for);
+    follower.track(child);
+    let reason = follow_until_gone(&mut follower, options, status, || None);
+    let code = follower.last_live_exit.or(follower.last_exit).unwrap_or(0);
+    (reason, code)
+}
+
+/// Attach mode: keep the mappings until the game is gone or a stop request.
+fn attach(options: &Options, status: &Status) -> (StopReason, u32) {
+    let stdin_closed = Arc::new(AtomicBool::new(false));
+    if options.stop_on_stdin_close {
+        let flag = Arc::clone(&stdin_closed);
+        std::thread::spawn(move || {
+            let mut sink = std::io::sink();
+            let _ = std::io::copy(&mut std::io::stdin().lock(), &mut sink);
+            flag.store(true, Ordering::Relaxed);
+        });
+    }
+    let stop_file = options.stop_file.as_deref().map(paths::to_wine);
+    let stop_requested = || {
+        if stdin_closed.load(Ordering::Relaxed) {
+            return Some(StopReason::StdinClosed);
+        }
+        match &stop_file {
+            Some(path) if std::fs::metadata(path).is_ok() => Some(StopReason::StopRequested),
+            _ => None,
+        }
+    };
+    let mut follower = Follower::new(&options.wait_for);
+    (
+        follow_until_gone(&mut follower, options, status, stop_requested),
+        0,
+    )
+}
+
+/// Steps the follower until every game process has been gone for the grace
+/// period (or never showed up in time), or `stop` says why to stop.
+fn follow_until_gone(
+    follower: &mut Follower,
+    options: &Options,
+    status: &Status,
+    stop: impl Fn() -> Option<StopReason>,
+) -> StopReason {
+    let waits_for_games = !options.wait_for.is_empty() || options.game.is_some();
+    loop {
+        if let Some(reason) = stop() {
+            return reason;
+        }
+        follower.step(status);
+        if !waits_for_games {
+            continue;
+        }
+        let Some(gone_for) = follower.gone_for() else {
+            continue;
+        };
+        let expecting_live_exe = !options.wait_for.is_empty() && !follower.seen_live;
+        let limit: Duration = if expecting_live_exe {
+            options.game_timeout
+        } else {
+            options.grace
+        };
+        if gone_for >= limit {
+            return if expecting_live_exe {
+                StopReason::GameNotFound
+            } else {
+                StopReason::GameExited
+            };
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! The Windows side of the test game.
+
+use std::io::Write;
+use std::ptr::null;
+use std::time::{Duration, Instant};
+
+use windows_sys::Win32::Foundation::{CloseHandle, GetLastError, INVALID_HANDLE_VALUE};
+use windows_sys::Win32::System::Environment::GetCommandLineW;
+use windows_sys::Win32::System::Memory::{
+    CreateFileMappingW, FILE_MAP_ALL_ACCESS, MEMORY_MAPPED_VIEW_ADDRESS, MapViewOfFile,
+    PAGE_READWRITE, UnmapViewOfFile,
+};
+
+use crate::MAGIC;
+
+struct Options {
+    maps: Vec<(String, usize)>,
+    rate: u32,
+    run: Duration,
+    stop_file: Option<String>,
+    exit_code: i32,
+    delay: Duration,
+    program: Vec<String>,
+}
+
+fn say(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "testgame: {text}");
+    let _ = out.flush();
+}
+
+fn parse(args: &[String]) -> Result<Options, String> {
+    let mut o = Options {
+        maps: Vec::new(),
+        rate: 1000,
+        run: Duration::from_secs(3),
+        stop_file: None,
+        exit_code: 0,
+        delay: Duration::ZERO,
+        program: Vec::new(),
+    };
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().cloned().ok_or(format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--map" => {
+                let v = value()?;
+                let (name, size) = v.rsplit_once('=').ok_or("--map NAME=SIZE")?;
+                o.maps
+                    .push((name.to_string(), size.parse().map_err(|_| "bad size")?));
+            }
+            "--rate" => o.rate = value()?.parse().map_err(|_| "bad rate")?,
+            "--run-ms" => o.run = Duration::from_millis(value()?.parse().map_err(|_| "bad ms")?),
+            "--delay-ms" => {
+                o.delay = Duration::from_millis(value()?.parse().map_err(|_| "bad ms")?)
+            }
+            "--exit-code" => o.exit_code = value()?.parse().map_err(|_| "bad code")?,
+            "--stop-file" => o.stop_file = Some(value()?),
+            "--" => {
+                o.program = it.by_ref().cloned().collect();
+            }
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok(o)
+}
+
+pub fn main() -> i32 {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (mode, rest) = match args.split_first() {
+        Some((mode, rest)) => (mode.as_str(), rest),
+        None => ("", &[][..]),
+    };
+    let options = match parse(rest) {
+        Ok(o) => o,
+        Err(e) => {
+            say(&format!("usage error: {e}"));
+            return 2;
+        }
+    };
+    say(&format!("cmdline {}", command_line()));
+    say(&format!(
+        "cwd {}",
+        std::env::current_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default()
+    ));
+    say(&format!(
+        "env BK_TEST_ENV={}",
+        std::env::var("BK_TEST_ENV").unwrap_or_default()
+    ));
+    match mode {
+        "game" => game(&options),
+        "launcher" => launcher(&options),
+        _ => {
+            say("usage error: the first argument is `game` or `launcher`");
+            2
+        }
+    }
+}
+
+fn command_line() -> String {
+    // SAFETY: GetCommandLineW returns a NUL-terminated string owned by the process.
+    unsafe {
+        let ptr = GetCommandLineW();
+        let len = (0..).take_while(|&i| *ptr.add(i) != 0).count();
+        String::from_utf16_lossy(std::slice::from_raw_parts(ptr, len))
+    }
+}
+
+fn launcher(options: &Options) -> i32 {
+    let Some((program, args)) = options.program.split_first() else {
+        say("usage error: launcher needs -- PROGRAM");
+        return 2;
+    };
+    match std::process::Command::new(program).args(args).spawn() {
+        Ok(child) => say(&format!("launched {} pid {}", program, child.id())),
+        Err(e) => {
+            say(&format!("cannot launch {program}: {e}"));
+            return 3;
+        }
+    }
+    std::thread::sleep(options.delay);
+    say(&format!("exit {}", options.exit_code));
+    options.exit_code
+}
+
+struct Section {
+    handle: *mut core::ffi::c_void,
+    view: *mut u8,
+    size: usize,
+}
+
+fn game(options: &Options) -> i32 {
+    std::thread::sleep(options.delay);
+    let mut sections = Vec::new();
+    for (name, size) in &options.maps {
+        let wide: Vec<u16> = name.encode_utf16().chain(Some(0)).collect();
+        // SAFETY: plain Win32 calls with valid arguments.
+        unsafe {
+            let handle = CreateFileMappingW(
+                INVALID_HANDLE_VALUE,
+                null(),
+                PAGE_READWRITE,
+                (*size as u64 >> 32) as u32,
+                *size as u32,
+                wide.as_ptr(),
+            );
+            let error = GetLastError();
+            if handle.is_null() {
+                say(&format!("mapping {name} failed error {error}"));
+                return 4;
+            }
+            say(&format!(
+                "mapping {name} {}",
+                if error == 183 { "existed" } else { "created" }
+            ));
+            let view = MapViewOfFile(handle, FILE_MAP_ALL_ACCESS, 0, 0, *size);
+            if view.Value.is_null() {
+                say(&format!("view {name} failed error {}", GetLastError()));
+                return 5;
+            }
+            let view = view.Value.cast::<u8>();
+            for i in 20..*size {
+                view.add(i)
+                    .write_volatile((i as u32).wrapping_mul(31).wrapping_add(7) as u8);
+            }
+            write_u32(view, 16, std::process::id());
+            write_u32(view, 0, MAGIC);
+            sections.push(Section {
+                handle,
+                view,
+                size: *size,
+            });
+        }
+    }
+    say("running");
+    let started = Instant::now();
+    let tick = Duration::from_secs_f64(1.0 / f64::from(options.rate.max(1)));
+    let stop_file = options
+        .stop_file
+        .as_ref()
+        .map(|p| format!(r"\\?\unix{}", p.replace('/', "\\")));
+    let mut counter: u32 = 0;
+    let mut last_check = Instant::now();
+    while started.elapsed() < options.run {
+        counter = counter.wrapping_add(1);
+        for s in &sections {
+            if s.size >= 16 {
+                // SAFETY: offsets 4..16 lie inside the view.
+                unsafe {
+                    write_u32(s.view, 4, counter);
+                    let from_linux = read_u32(s.view, 8);
+                    write_u32(s.view, 12, from_linux);
+                }
+            }
+        }
+        if last_check.elapsed() > Duration::from_millis(50) {
+            last_check = Instant::now();
+            if let Some(path) = &stop_file
+                && std::fs::metadata(path).is_ok()
+            {
+                say("stop file found");
+                break;
+            }
+        }
+        std::thread::sleep(tick);
+    }
+    for s in sections {
+        // SAFETY: the view and handle are ours and used no more.
+        unsafe {
+            UnmapViewOfFile(MEMORY_MAPPED_VIEW_ADDRESS {
+                Value: s.view.cast(),
+            });
+            CloseHandle(s.handle);
+        }
+    }
+    say(&format!("exit {} after {counter} ticks", options.exit_code));
+    options.exit_code
+}
+
+unsafe fn write_u32(view: *mut u8, offset: usize, value: u32) {
+    // SAFETY: the caller keeps offset + 4 inside the view.
+    unsafe { view.add(offset).cast::<u32>().write_volatile(value) }
+}
+
+unsafe fn read_u32(view: *mut u8, offset: usize) -> u32 {
+    // SAFETY: the caller keeps offset + 4 inside the view.
+    unsafe { view.add(offset).cast::<u32>().read_volatile() }
+}
