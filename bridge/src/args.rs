@@ -78,7 +78,7 @@ pub struct GameCommand {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
     /// Run the bridge.
-    Run(Options),
+    Run(Box<Options>),
     /// Print the usage text.
     Help,
     /// Print the version.
@@ -174,7 +174,7 @@ pub fn parse(raw: &str) -> Result<Request, UsageError> {
              (a bridge that outlives the game keeps Steam showing it as running)",
         ));
     }
-    Ok(Request::Run(Options {
+    Ok(Request::Run(Box::new(Options {
         mappings,
         dir,
         nonce,
@@ -186,7 +186,7 @@ pub fn parse(raw: &str) -> Result<Request, UsageError> {
         stop_on_stdin_close,
         remove_files,
         game,
-    }))
+    })))
 }
 
 /// An absolute Linux path without `..`, NUL or backslashes.
@@ -247,7 +247,7 @@ mod tests {
 
     fn run(line: &str) -> Options {
         match parse(line) {
-            Ok(Request::Run(options)) => options,
+            Ok(Request::Run(options)) => *options,
             other => panic!("{line}: {other:?}"),
         }
     }
