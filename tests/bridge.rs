@@ -18,18 +18,25 @@ const LONG: Duration = Duration::from_secs(30);
 /// Starts an attach-mode bridge that stops when its stdin closes.
 fn attach_bridge(wine: &Wine, shm: &ShmDir, maps: &[String]) -> (RunningBridge, Readiness) {
     let mut command = wine.bridge(shm.path());
-    command.mappings = maps.iter().map(|m| MappingSpec::parse(m).unwrap()).collect();
+    command.mappings = maps
+        .iter()
+        .map(|m| MappingSpec::parse(m).unwrap())
+        .collect();
     command.stop_when.push(StopWhen::StdinCloses);
     let mut bridge = RunningBridge::start(&command).expect("starting the bridge");
-    let readiness = bridge.wait_ready(READY_TIMEOUT).expect("the bridge gets ready");
+    let readiness = bridge
+        .wait_ready(READY_TIMEOUT)
+        .expect("the bridge gets ready");
     (bridge, readiness)
 }
 
 /// Waits until the counter at offset 4 of `file` moves, and returns two
 /// readings.
 fn counter_advances(shm: &ShmDir, file: &str) -> (u32, u32) {
-    let first = wait_for(LONG, || shm.u32_at(file, 4).filter(|&c| c > 0)).expect("the counter starts");
-    let second = wait_for(LONG, || shm.u32_at(file, 4).filter(|&c| c != first)).expect("the counter moves");
+    let first =
+        wait_for(LONG, || shm.u32_at(file, 4).filter(|&c| c > 0)).expect("the counter starts");
+    let second =
+        wait_for(LONG, || shm.u32_at(file, 4).filter(|&c| c != first)).expect("the counter moves");
     (first, second)
 }
 
@@ -51,21 +58,39 @@ fn bridge_first_then_game_shares_the_memory() {
     assert_eq!(readiness.ready[0].mode, MappingMode::Shared);
     assert_eq!(readiness.ready[0].file, shm.file(&name));
 
-    let mut game = TestGame::start(&wine, &["--map", &format!("Local\\{name}=8192"), "--run-ms", "3000"]);
-    let created = game.wait_line(LONG, |l| l.starts_with("mapping ")).expect("the game maps");
-    assert_eq!(created, format!("mapping Local\\{name} existed"), "the game must find the bridge's section");
+    let mut game = TestGame::start(
+        &wine,
+        &["--map", &format!("Local\\{name}=8192"), "--run-ms", "3000"],
+    );
+    let created = game
+        .wait_line(LONG, |l| l.starts_with("mapping "))
+        .expect("the game maps");
+    assert_eq!(
+        created,
+        format!("mapping Local\\{name} existed"),
+        "the game must find the bridge's section"
+    );
 
-    assert_eq!(wait_for(LONG, || shm.u32_at(&name, 0).filter(|&m| m == GAME_MAGIC)), Some(GAME_MAGIC));
+    assert_eq!(
+        wait_for(LONG, || shm.u32_at(&name, 0).filter(|&m| m == GAME_MAGIC)),
+        Some(GAME_MAGIC)
+    );
     let (first, second) = counter_advances(&shm, &name);
     assert_ne!(first, second);
     let bytes = shm.read(&name).unwrap();
     assert_eq!(bytes.len(), 8192);
     for offset in [20, 21, 4000, 8191] {
-        assert_eq!(bytes[offset], pattern_byte(offset), "pattern byte at {offset}");
+        assert_eq!(
+            bytes[offset],
+            pattern_byte(offset),
+            "pattern byte at {offset}"
+        );
     }
 
     assert!(game.wait(LONG).expect("the game exits").success());
-    let status = bridge.stop(LONG).expect("the bridge stops when stdin closes");
+    let status = bridge
+        .stop(LONG)
+        .expect("the bridge stops when stdin closes");
     assert!(status.success(), "bridge exit: {status}");
     assert_eq!(stop_reason(&bridge), Some(StopReason::StdinClosed));
 }
@@ -75,15 +100,30 @@ fn game_first_then_bridge_falls_back_to_copy_mode() {
     let Some(wine) = wine() else { return };
     let shm = ShmDir::new("copy");
     let name = unique_name("graphics");
-    let mut game = TestGame::start(&wine, &["--map", &format!("{name}=4096"), "--run-ms", "6000"]);
-    assert_eq!(game.wait_line(LONG, |l| l == "running"), Some("running".into()));
+    let mut game = TestGame::start(
+        &wine,
+        &["--map", &format!("{name}=4096"), "--run-ms", "6000"],
+    );
+    assert_eq!(
+        game.wait_line(LONG, |l| l == "running"),
+        Some("running".into())
+    );
 
     let (mut bridge, readiness) = attach_bridge(&wine, &shm, &[format!("Local\\{name}=4096")]);
     let ready = &readiness.ready[0];
     assert_eq!(ready.mode, MappingMode::Copy);
-    assert!(ready.note.as_deref().unwrap_or_default().contains("bridgekeeper run"));
+    assert!(
+        ready
+            .note
+            .as_deref()
+            .unwrap_or_default()
+            .contains("bridgekeeper run")
+    );
 
-    assert_eq!(wait_for(LONG, || shm.u32_at(&name, 0).filter(|&m| m == GAME_MAGIC)), Some(GAME_MAGIC));
+    assert_eq!(
+        wait_for(LONG, || shm.u32_at(&name, 0).filter(|&m| m == GAME_MAGIC)),
+        Some(GAME_MAGIC)
+    );
     let (first, second) = counter_advances(&shm, &name);
     assert_ne!(first, second);
     assert_eq!(shm.read(&name).unwrap()[4095], pattern_byte(4095));
@@ -98,7 +138,10 @@ fn linux_writes_reach_the_game() {
     let shm = ShmDir::new("write");
     let name = unique_name("input");
     let (mut bridge, _) = attach_bridge(&wine, &shm, &[format!("{name}=4096")]);
-    let mut game = TestGame::start(&wine, &["--map", &format!("{name}=4096"), "--run-ms", "5000"]);
+    let mut game = TestGame::start(
+        &wine,
+        &["--map", &format!("{name}=4096"), "--run-ms", "5000"],
+    );
     assert!(game.wait_line(LONG, |l| l == "running").is_some());
 
     shm.write_u32(&name, 8, 0xC0FFEE);
@@ -123,7 +166,9 @@ fn launcher_mode_follows_the_live_exe_and_returns_its_exit_code() {
     let mut command = wine.bridge(shm.path());
     command.mappings = vec![MappingSpec::parse(&format!("${name}$=102400")).unwrap()];
     command.wait_for = vec!["FakeSimAVX.exe".into()];
-    command.env.push(("BK_TEST_ENV".into(), "kept as is".into()));
+    command
+        .env
+        .push(("BK_TEST_ENV".into(), "kept as is".into()));
     let game_args: Vec<String> = vec![
         launcher.display().to_string(),
         "launcher".into(),
@@ -146,32 +191,50 @@ fn launcher_mode_follows_the_live_exe_and_returns_its_exit_code() {
     let readiness = bridge.wait_ready(READY_TIMEOUT).expect("ready");
     assert_eq!(readiness.ready[0].mode, MappingMode::Shared);
     let status = bridge.wait(LONG).expect("the bridge exits after the game");
-    assert_eq!(status.code(), Some(7), "the bridge returns the live exe's exit code");
+    assert_eq!(
+        status.code(),
+        Some(7),
+        "the bridge returns the live exe's exit code"
+    );
 
     let events = bridge.events();
     let position = |wanted: &dyn Fn(&Event) -> bool| events.iter().position(wanted);
     let all_ready = position(&|e| matches!(e, Event::AllReady { .. })).expect("all-ready");
     let started = position(&|e| matches!(e, Event::GameStarted { .. })).expect("game-started");
     let following =
-        position(&|e| matches!(e, Event::Following { exe, .. } if exe == "FakeSimAVX.exe")).expect("following");
+        position(&|e| matches!(e, Event::Following { exe, .. } if exe == "FakeSimAVX.exe"))
+            .expect("following");
     let launcher_exit = position(
         &|e| matches!(e, Event::ProcessExited { exe, code: 0, .. } if exe == "FakeLauncher.exe"),
     )
     .expect("the launcher exits early");
-    let live_exit =
-        position(&|e| matches!(e, Event::ProcessExited { exe, code: 7, .. } if exe == "FakeSimAVX.exe"))
-            .expect("the live exe exits with 7");
-    assert!(all_ready < started && started < following && launcher_exit < live_exit, "{events:#?}");
+    let live_exit = position(
+        &|e| matches!(e, Event::ProcessExited { exe, code: 7, .. } if exe == "FakeSimAVX.exe"),
+    )
+    .expect("the live exe exits with 7");
+    assert!(
+        all_ready < started && started < following && launcher_exit < live_exit,
+        "{events:#?}"
+    );
     assert_eq!(stop_reason(&bridge), Some(StopReason::GameExited));
 
     let output = bridge.other_output().join("\n");
-    assert!(output.contains(&format!("mapping ${name}$ existed")), "mapping existed before the game: {output}");
+    assert!(
+        output.contains(&format!("mapping ${name}$ existed")),
+        "mapping existed before the game: {output}"
+    );
     let expected_line = format!(
         "cmdline \"{}\" game --map ${name}$=102400 --run-ms 1500 --exit-code 7",
         live.display()
     );
-    assert!(output.contains(&expected_line), "arguments reach the game unchanged: {output}");
-    assert!(output.contains("env BK_TEST_ENV=kept as is"), "environment reaches the game: {output}");
+    assert!(
+        output.contains(&expected_line),
+        "arguments reach the game unchanged: {output}"
+    );
+    assert!(
+        output.contains("env BK_TEST_ENV=kept as is"),
+        "environment reaches the game: {output}"
+    );
     let cwd = format!("cwd Z:{}", folder.display().to_string().replace('/', "\\"));
     assert!(
         output.to_lowercase().contains(&cwd.to_lowercase()),
@@ -179,7 +242,10 @@ fn launcher_mode_follows_the_live_exe_and_returns_its_exit_code() {
     );
 
     let waited = wine.wineserver_wait();
-    assert!(waited < Duration::from_secs(3), "wineserver -w took {waited:?}: something is left in the prefix");
+    assert!(
+        waited < Duration::from_secs(3),
+        "wineserver -w took {waited:?}: something is left in the prefix"
+    );
     let _ = std::fs::remove_dir_all(&folder);
 }
 
@@ -228,9 +294,15 @@ fn bridge_exits_within_two_seconds_of_the_last_game_process() {
     .expect("the game exits");
     bridge.wait(LONG).expect("the bridge exits");
     let lag = game_gone.elapsed();
-    assert!(lag < Duration::from_secs(2), "the bridge outlived the game by {lag:?}");
+    assert!(
+        lag < Duration::from_secs(2),
+        "the bridge outlived the game by {lag:?}"
+    );
     let waited = wine.wineserver_wait();
-    assert!(waited < Duration::from_secs(3), "wineserver -w took {waited:?}");
+    assert!(
+        waited < Duration::from_secs(3),
+        "wineserver -w took {waited:?}"
+    );
     let _ = std::fs::remove_dir_all(&folder);
 }
 
@@ -248,7 +320,11 @@ fn stale_content_is_zeroed_before_the_game_starts() {
     let (mut bridge, readiness) = attach_bridge(
         &wine,
         &shm,
-        &[format!("{same}=4096"), format!("{longer}=4096"), format!("{shorter}=4096")],
+        &[
+            format!("{same}=4096"),
+            format!("{longer}=4096"),
+            format!("{shorter}=4096"),
+        ],
     );
     assert_eq!(readiness.ready.len(), 3);
     for name in [&same, &longer, &shorter] {
@@ -272,7 +348,10 @@ fn bad_input_fails_clearly_and_creates_no_file() {
         (&["--map", &format!("{long}=4096")], "300 bytes"),
         (&["--map", "x=0"], "size 0"),
         (&["--map", "x=1073741825"], "1 GiB"),
-        (&["--map", "x=4096", "--map", "Local\\x=4096"], "name the same section"),
+        (
+            &["--map", "x=4096", "--map", "Local\\x=4096"],
+            "name the same section",
+        ),
         (&["--map", "x=4k"], "not a whole number"),
         (&[], "no --map"),
     ];
@@ -286,9 +365,16 @@ fn bad_input_fails_clearly_and_creates_no_file() {
             .expect("running the bridge");
         let stderr = String::from_utf8_lossy(&stderr);
         assert_eq!(status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(stderr.contains(expected), "{args:?}: expected {expected:?} in {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{args:?}: expected {expected:?} in {stderr}"
+        );
         assert!(stderr.contains("bridgekeeper-bridge: error:"), "{stderr}");
-        assert_eq!(shm.entries(), Vec::<String>::new(), "{args:?} created a file");
+        assert_eq!(
+            shm.entries(),
+            Vec::<String>::new(),
+            "{args:?} created a file"
+        );
     }
 }
 
@@ -312,26 +398,56 @@ fn thirteen_mappings_like_rfactor_2() {
         ("RulesControl", 45_264),
         ("PluginControl", 20),
     ];
-    let names: Vec<(String, usize)> =
-        buffers.iter().map(|(b, size)| (format!("${tag}_{b}$"), *size)).collect();
+    let names: Vec<(String, usize)> = buffers
+        .iter()
+        .map(|(b, size)| (format!("${tag}_{b}$"), *size))
+        .collect();
     let maps: Vec<String> = names.iter().map(|(n, s)| format!("{n}={s}")).collect();
     let (mut bridge, readiness) = attach_bridge(&wine, &shm, &maps);
     assert_eq!(readiness.failed, []);
     assert_eq!(readiness.ready.len(), 13);
-    assert!(readiness.ready.iter().all(|r| r.mode == MappingMode::Shared));
+    assert!(
+        readiness
+            .ready
+            .iter()
+            .all(|r| r.mode == MappingMode::Shared)
+    );
 
-    let game_args: Vec<String> = maps.iter().flat_map(|m| ["--map".to_string(), m.clone()]).collect();
-    let mut game = TestGame::start(&wine, &[game_args, vec!["--run-ms".into(), "3000".into()]].concat());
-    assert!(game.wait_line(LONG, |l| l == "running").is_some(), "{:?}", game.seen);
-    assert_eq!(game.seen.iter().filter(|l| l.ends_with(" existed")).count(), 13, "{:?}", game.seen);
+    let game_args: Vec<String> = maps
+        .iter()
+        .flat_map(|m| ["--map".to_string(), m.clone()])
+        .collect();
+    let mut game = TestGame::start(
+        &wine,
+        &[game_args, vec!["--run-ms".into(), "3000".into()]].concat(),
+    );
+    assert!(
+        game.wait_line(LONG, |l| l == "running").is_some(),
+        "{:?}",
+        game.seen
+    );
+    assert_eq!(
+        game.seen.iter().filter(|l| l.ends_with(" existed")).count(),
+        13,
+        "{:?}",
+        game.seen
+    );
     for (name, size) in &names {
         let bytes = shm.read(name).unwrap();
         assert_eq!(bytes.len(), *size, "{name}");
         if *size >= 20 {
-            assert_eq!(u32::from_le_bytes(bytes[0..4].try_into().unwrap()), GAME_MAGIC, "{name}");
+            assert_eq!(
+                u32::from_le_bytes(bytes[0..4].try_into().unwrap()),
+                GAME_MAGIC,
+                "{name}"
+            );
         }
         if *size > 20 {
-            assert_eq!(bytes[size - 1], pattern_byte(size - 1), "{name}: the last byte");
+            assert_eq!(
+                bytes[size - 1],
+                pattern_byte(size - 1),
+                "{name}: the last byte"
+            );
         }
     }
     counter_advances(&shm, &names[0].0);
@@ -345,14 +461,30 @@ fn global_names_get_a_file_of_their_own() {
     let shm = ShmDir::new("global");
     let name = unique_name("ns");
     let (mut bridge, readiness) = attach_bridge(&wine, &shm, &[format!("Global\\{name}=4096")]);
-    assert_eq!(readiness.ready[0].file, shm.path().join("Global").join(&name));
+    assert_eq!(
+        readiness.ready[0].file,
+        shm.path().join("Global").join(&name)
+    );
 
-    let mut game = TestGame::start(&wine, &["--map", &format!("Local\\{name}=4096"), "--run-ms", "1500"]);
+    let mut game = TestGame::start(
+        &wine,
+        &["--map", &format!("Local\\{name}=4096"), "--run-ms", "1500"],
+    );
     let line = game.wait_line(LONG, |l| l.starts_with("mapping ")).unwrap();
-    assert_eq!(line, format!("mapping Local\\{name} created"), "Local and Global are different objects");
+    assert_eq!(
+        line,
+        format!("mapping Local\\{name} created"),
+        "Local and Global are different objects"
+    );
     game.wait(LONG);
-    assert!(!Path::new(&shm.file(&name)).exists(), "no file for the local name");
+    assert!(
+        !Path::new(&shm.file(&name)).exists(),
+        "no file for the local name"
+    );
     let global = std::fs::read(shm.path().join("Global").join(&name)).unwrap();
-    assert!(global.iter().all(|&b| b == 0), "the game's local section did not land in the Global file");
+    assert!(
+        global.iter().all(|&b| b == 0),
+        "the game's local section did not land in the Global file"
+    );
     bridge.stop(LONG);
 }

@@ -11,4 +11,5 @@
 pub mod bridge;
 pub mod cli;
 pub mod profiles;
+pub mod sessions;
 pub mod steam;

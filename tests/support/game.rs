@@ -39,16 +39,27 @@ impl TestGame {
                 }
             }
         });
-        TestGame { child, lines, seen: Vec::new() }
+        TestGame {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
     }
 
     /// Waits for a line that `matches`; returns it.
-    pub fn wait_line(&mut self, timeout: Duration, matches: impl Fn(&str) -> bool) -> Option<String> {
+    pub fn wait_line(
+        &mut self,
+        timeout: Duration,
+        matches: impl Fn(&str) -> bool,
+    ) -> Option<String> {
         if let Some(line) = self.seen.iter().find(|l| matches(l)) {
             return Some(line.clone());
         }
         let deadline = Instant::now() + timeout;
-        while let Ok(line) = self.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        while let Ok(line) = self
+            .lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
             self.seen.push(line.clone());
             if matches(&line) {
                 return Some(line);

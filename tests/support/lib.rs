@@ -8,8 +8,10 @@
 //!
 //! Without Wine the tests skip, except when `CI=true`, where they fail.
 
+pub mod app;
 pub mod game;
 pub mod shm;
+pub mod steam;
 pub mod wine;
 
 use std::time::{Duration, Instant};
@@ -40,5 +42,9 @@ pub fn wait_for<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> O
 pub fn unique_name(label: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    format!("bke2e_{}_{}_{label}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "bke2e_{}_{}_{label}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }

@@ -44,14 +44,22 @@ impl ShmDir {
 
     /// Writes a little-endian u32 at `offset` of an existing file.
     pub fn write_u32(&self, name: &str, offset: u64, value: u32) {
-        let file = OpenOptions::new().write(true).open(self.file(name)).expect("opening the file");
-        file.write_all_at(&value.to_le_bytes(), offset).expect("writing the file");
+        let file = OpenOptions::new()
+            .write(true)
+            .open(self.file(name))
+            .expect("opening the file");
+        file.write_all_at(&value.to_le_bytes(), offset)
+            .expect("writing the file");
     }
 
     /// Names of the entries in the directory.
     pub fn entries(&self) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(&self.path)
-            .map(|dir| dir.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .map(|dir| {
+                dir.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
             .unwrap_or_default();
         names.sort();
         names

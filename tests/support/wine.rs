@@ -40,12 +40,17 @@ impl std::ops::Deref for WineGuard {
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is in the workspace")
+        .to_path_buf()
 }
 
 fn on_path(program: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|p| p.is_file())
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
 }
 
 /// The shared Wine set-up, or `None` (test skipped) when Wine is missing and
@@ -81,18 +86,29 @@ fn build_windows_programs() -> PathBuf {
         .env("CARGO_TARGET_DIR", &target_dir)
         .status()
         .expect("running cargo to build the Windows programs");
-    assert!(status.success(), "building the Windows programs failed (is the {TRIPLE} target installed?)");
+    assert!(
+        status.success(),
+        "building the Windows programs failed (is the {TRIPLE} target installed?)"
+    );
     target_dir.join(TRIPLE).join("release")
 }
 
 /// Creates a new prefix for this test binary, replacing any earlier one.
 fn fresh_prefix() -> PathBuf {
+    init_prefix("pfx")
+}
+
+/// Creates the prefix `label` of this test binary, replacing any earlier one.
+fn init_prefix(label: &str) -> PathBuf {
     let binary = std::env::current_exe().expect("the test binary has a path");
     let stem = binary.file_stem().and_then(OsStr::to_str).unwrap_or("e2e");
     let name = stem.split('-').next().unwrap_or(stem);
-    let prefix = workspace().join("target/e2e").join(name).join("pfx");
+    let prefix = workspace().join("target/e2e").join(name).join(label);
     if prefix.exists() {
-        let _ = Command::new("wineserver").arg("-k").env("WINEPREFIX", &prefix).status();
+        let _ = Command::new("wineserver")
+            .arg("-k")
+            .env("WINEPREFIX", &prefix)
+            .status();
         std::fs::remove_dir_all(&prefix).expect("removing the old test prefix");
     }
     std::fs::create_dir_all(&prefix).expect("creating the test prefix");
@@ -100,7 +116,11 @@ fn fresh_prefix() -> PathBuf {
         let status = wine_env(Command::new(program).arg(arg), &prefix)
             .status()
             .unwrap_or_else(|err| panic!("running {program}: {err}"));
-        assert!(status.success(), "{program} {arg} failed in {}", prefix.display());
+        assert!(
+            status.success(),
+            "{program} {arg} failed in {}",
+            prefix.display()
+        );
     };
     run("wineboot", "-i");
     run("wineserver", "-w");
@@ -119,6 +139,12 @@ pub fn wine_env<'a>(command: &'a mut Command, prefix: &Path) -> &'a mut Command 
 }
 
 impl Wine {
+    /// A second prefix, for tests with two games at once (created once).
+    pub fn second_prefix(&self) -> &'static Path {
+        static SECOND: OnceLock<PathBuf> = OnceLock::new();
+        SECOND.get_or_init(|| init_prefix("pfx2"))
+    }
+
     /// `wine <exe>` in the shared prefix.
     pub fn command(&self, exe: impl AsRef<OsStr>) -> Command {
         let mut command = Command::new(&self.wine);
@@ -141,7 +167,9 @@ impl Wine {
         let mut command =
             bridgekeeper::bridge::BridgeCommand::new(&self.wine, self.bridge_exe(), &self.prefix);
         command.dir = dir.to_path_buf();
-        command.env.push(("WINEDLLOVERRIDES".into(), "mscoree,mshtml=".into()));
+        command
+            .env
+            .push(("WINEDLLOVERRIDES".into(), "mscoree,mshtml=".into()));
         command
     }
 
@@ -152,8 +180,11 @@ impl Wine {
         for name in names {
             std::fs::copy(self.game_exe(), dir.join(name)).expect("copying the test game");
         }
-        std::fs::copy(self.bin.join("bcryptprimitives.dll"), dir.join("bcryptprimitives.dll"))
-            .expect("copying bcryptprimitives.dll");
+        std::fs::copy(
+            self.bin.join("bcryptprimitives.dll"),
+            dir.join("bcryptprimitives.dll"),
+        )
+        .expect("copying bcryptprimitives.dll");
     }
 
     /// Runs `wineserver -w` for the prefix and returns how long it took.

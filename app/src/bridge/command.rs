@@ -48,16 +48,29 @@ pub struct BridgeCommand {
     pub status_file: Option<PathBuf>,
     /// Extra environment for the Wine process (sync settings and the like).
     pub env: Vec<(OsString, OsString)>,
+    /// Variables removed from the inherited environment before `env` is set.
+    pub env_remove: Vec<OsString>,
+    /// Start the bridge in a process group of its own, so that a signal
+    /// meant for the starting program (Ctrl-C on `bridgekeeper watch`) does
+    /// not end the bridge while its game runs.
+    pub own_process_group: bool,
     /// Launcher mode: the game's program and arguments.
     pub game: Option<Vec<OsString>>,
     /// Working directory of the bridge, which a launched game inherits.
     pub working_dir: Option<PathBuf>,
+    /// File that receives the bridge's (and Wine's) stderr; inherited when
+    /// `None`.
+    pub stderr_file: Option<PathBuf>,
 }
 
 impl BridgeCommand {
     /// A command with the given Wine, bridge exe and prefix, and defaults for
     /// everything else: `/dev/shm`, a fresh nonce, no mappings.
-    pub fn new(wine: impl Into<PathBuf>, exe: impl Into<PathBuf>, prefix: impl Into<PathBuf>) -> Self {
+    pub fn new(
+        wine: impl Into<PathBuf>,
+        exe: impl Into<PathBuf>,
+        prefix: impl Into<PathBuf>,
+    ) -> Self {
         BridgeCommand {
             wine: wine.into(),
             exe: exe.into(),
@@ -72,8 +85,11 @@ impl BridgeCommand {
             remove_files: false,
             status_file: None,
             env: Vec::new(),
+            env_remove: Vec::new(),
+            own_process_group: false,
             game: None,
             working_dir: None,
+            stderr_file: None,
         }
     }
 
@@ -127,16 +143,34 @@ impl BridgeCommand {
     /// piped. Nothing passes through a shell.
     pub fn command(&self) -> Command {
         let mut command = Command::new(&self.wine);
+        for name in &self.env_remove {
+            command.env_remove(name);
+        }
         command
             .arg(&self.exe)
             .args(self.bridge_args())
             .env("WINEPREFIX", &self.prefix)
-            .env("WINEDEBUG", std::env::var_os("WINEDEBUG").unwrap_or_else(|| "-all".into()))
+            .env(
+                "WINEDEBUG",
+                std::env::var_os("WINEDEBUG").unwrap_or_else(|| "-all".into()),
+            )
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped());
         if let Some(dir) = &self.working_dir {
             command.current_dir(dir);
+        }
+        if let Some(file) = &self.stderr_file
+            && let Ok(file) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(file)
+        {
+            command.stderr(file);
+        }
+        if self.own_process_group {
+            use std::os::unix::process::CommandExt;
+            command.process_group(0);
         }
         command
     }
@@ -145,7 +179,9 @@ impl BridgeCommand {
 /// A token unique to this run: time, process id and a counter.
 pub fn new_nonce() -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
     format!(
         "{:x}-{:x}-{:x}",
         nanos & 0xffff_ffff_ffff,
@@ -161,20 +197,36 @@ mod tests {
     #[test]
     fn arguments_in_order() {
         let mut command = BridgeCommand::new("/p/files/bin/wine", "/b/bridge.exe", "/pfx");
-        command.mappings.push(MappingSpec::parse("Local\\acpmf_physics=4096").unwrap());
+        command
+            .mappings
+            .push(MappingSpec::parse("Local\\acpmf_physics=4096").unwrap());
         command.nonce = "n".into();
         command.wait_for.push("acs.exe".into());
         command.stop_when.push(StopWhen::StdinCloses);
         command.grace = Some(Duration::from_millis(500));
         command.game = Some(vec!["C:\\game.exe".into(), "-x".into()]);
-        let args: Vec<String> =
-            command.bridge_args().into_iter().map(|a| a.into_string().unwrap()).collect();
+        let args: Vec<String> = command
+            .bridge_args()
+            .into_iter()
+            .map(|a| a.into_string().unwrap())
+            .collect();
         assert_eq!(
             args,
             [
-                "--map", "Local\\acpmf_physics=4096", "--dir", "/dev/shm", "--nonce", "n",
-                "--wait-for", "acs.exe", "--stop-on-stdin-close", "--grace-ms", "500", "--",
-                "C:\\game.exe", "-x"
+                "--map",
+                "Local\\acpmf_physics=4096",
+                "--dir",
+                "/dev/shm",
+                "--nonce",
+                "n",
+                "--wait-for",
+                "acs.exe",
+                "--stop-on-stdin-close",
+                "--grace-ms",
+                "500",
+                "--",
+                "C:\\game.exe",
+                "-x"
             ]
         );
     }

@@ -34,7 +34,10 @@ pub struct FilesError {
 impl BridgeFiles {
     /// The bridge files in `dir`, if both are there.
     pub fn in_dir(dir: &Path) -> Option<BridgeFiles> {
-        let files = BridgeFiles { exe: dir.join(BRIDGE_EXE), dll: dir.join(SHIM_DLL) };
+        let files = BridgeFiles {
+            exe: dir.join(BRIDGE_EXE),
+            dll: dir.join(SHIM_DLL),
+        };
         (files.exe.is_file() && files.dll.is_file()).then_some(files)
     }
 
@@ -59,6 +62,8 @@ impl BridgeFiles {
         candidates
             .iter()
             .find_map(|dir| Self::in_dir(dir))
-            .ok_or(FilesError { searched: candidates })
+            .ok_or(FilesError {
+                searched: candidates,
+            })
     }
 }

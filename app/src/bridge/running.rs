@@ -49,9 +49,15 @@ pub struct Readiness {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("cannot run {wine}: {source}; check that this Wine or Proton build is installed")]
-    Spawn { wine: PathBuf, source: std::io::Error },
+    Spawn {
+        wine: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the bridge exited ({status}) before it was ready{}", hint(.output))]
-    Exited { status: ExitStatus, output: Vec<String> },
+    Exited {
+        status: ExitStatus,
+        output: Vec<String>,
+    },
     #[error("the bridge was not ready after {0:?}")]
     Timeout(Duration),
 }
@@ -72,6 +78,7 @@ pub struct RunningBridge {
     lines: Receiver<Line>,
     events: Vec<Event>,
     output: Vec<String>,
+    detached: bool,
 }
 
 #[derive(Debug)]
@@ -87,7 +94,10 @@ impl RunningBridge {
         let mut child = command
             .command()
             .spawn()
-            .map_err(|source| StartError::Spawn { wine: command.wine.clone(), source })?;
+            .map_err(|source| StartError::Spawn {
+                wine: command.wine.clone(),
+                source,
+            })?;
         let stdout = child.stdout.take().expect("stdout is piped");
         let stdin = child.stdin.take();
         let (sender, lines) = mpsc::channel();
@@ -105,7 +115,14 @@ impl RunningBridge {
                 }
             }
         });
-        Ok(RunningBridge { child, stdin, lines, events: Vec::new(), output: Vec::new() })
+        Ok(RunningBridge {
+            child,
+            stdin,
+            lines,
+            events: Vec::new(),
+            output: Vec::new(),
+            detached: false,
+        })
     }
 
     /// The Unix process id of the bridge.
@@ -147,18 +164,43 @@ impl RunningBridge {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.next_event(left) {
-                Some(Event::Ready { name, file, size, mode, note }) => {
-                    readiness.ready.push(ReadyMapping { name, file: file.into(), size, mode, note });
+                Some(Event::Ready {
+                    name,
+                    file,
+                    size,
+                    mode,
+                    note,
+                }) => {
+                    readiness.ready.push(ReadyMapping {
+                        name,
+                        file: file.into(),
+                        size,
+                        mode,
+                        note,
+                    });
                 }
-                Some(Event::Failed { name, error, message }) => {
-                    readiness.failed.push(FailedMapping { name, error, message });
+                Some(Event::Failed {
+                    name,
+                    error,
+                    message,
+                }) => {
+                    readiness.failed.push(FailedMapping {
+                        name,
+                        error,
+                        message,
+                    });
                 }
-                Some(Event::AllReady { .. } | Event::SetupIncomplete { .. }) => return Ok(readiness),
+                Some(Event::AllReady { .. } | Event::SetupIncomplete { .. }) => {
+                    return Ok(readiness);
+                }
                 Some(_) => {}
                 None => {
                     if let Ok(Some(status)) = self.child.try_wait() {
                         self.drain_output();
-                        return Err(StartError::Exited { status, output: self.output.clone() });
+                        return Err(StartError::Exited {
+                            status,
+                            output: self.output.clone(),
+                        });
                     }
                     if Instant::now() >= deadline {
                         return Err(StartError::Timeout(timeout));
@@ -207,8 +249,20 @@ impl RunningBridge {
     }
 }
 
+impl RunningBridge {
+    /// Lets the bridge run on after this handle is dropped (its stop
+    /// conditions must not depend on this process: see
+    /// [`super::StopWhen::FileAppears`]).
+    pub fn detach(mut self) {
+        self.detached = true;
+    }
+}
+
 impl Drop for RunningBridge {
     fn drop(&mut self) {
+        if self.detached {
+            return;
+        }
         if let Ok(None) = self.child.try_wait() {
             let _ = self.child.kill();
             let _ = self.child.wait();

@@ -6,8 +6,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod attach;
 mod games;
 mod profiles;
+mod run;
+mod session_view;
+mod status;
+mod stop;
+mod watch;
 
 /// Bridges Windows games' named shared memory under Proton to /dev/shm.
 #[derive(Debug, Parser)]
@@ -28,6 +34,17 @@ pub enum Command {
     Games(games::Args),
     /// List game profiles, or check a profile file.
     Profiles(profiles::Args),
+    /// Steam launch-option wrapper: set a game's launch options to
+    /// `bridgekeeper run %command%` for zero-copy mappings from the first frame.
+    Run(run::Args),
+    /// Start a bridge for a game that is already running.
+    Attach(attach::Args),
+    /// Stop the bridge of a game started with `attach` or by the watcher.
+    Stop(stop::Args),
+    /// Show the sessions and their mappings.
+    Status(status::Args),
+    /// Attach to supported games as they start (no window).
+    Watch(watch::Args),
 }
 
 /// Sets up logging to stderr.
@@ -51,6 +68,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(Command::Games(args)) => games::run(args),
         Some(Command::Profiles(args)) => profiles::run(args),
+        Some(Command::Run(args)) => run::run(args),
+        Some(Command::Attach(args)) => attach::run(args),
+        Some(Command::Stop(args)) => stop::run(args),
+        Some(Command::Status(args)) => status::run(args),
+        Some(Command::Watch(args)) => watch::run(args),
         None => {
             use clap::CommandFactory;
             Cli::command().print_help()?;

@@ -1,0 +1,75 @@
+//! `bridgekeeper run %command%`: the Steam launch-option wrapper.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::os::unix::process::CommandExt;
+use std::process::ExitCode;
+
+use crate::profiles::{Catalog, default_user_dir};
+use crate::sessions::{SessionConfig, launch};
+
+/// Arguments of `bridgekeeper run`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The game's command, as Steam expands `%command%`. Set the game's launch
+    /// options to `bridgekeeper run %command%`.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    pub command: Vec<OsString>,
+}
+
+/// Plans the launch, records the session and execs the (rewritten) command.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let catalog = Catalog::load(default_user_dir().as_deref());
+    let config = SessionConfig::from_env().map_err(|err| err.to_string());
+    let plan = launch::plan(
+        &args.command,
+        |name| std::env::var_os(name),
+        &catalog,
+        config.as_ref().map_err(Clone::clone),
+    );
+
+    let mut log = plan.log.clone();
+    if let (Some(session), Ok(config)) = (&plan.session, &config)
+        && let Err(err) = config.registry.save(session)
+    {
+        log.push(format!(
+            "cannot record the session in {}: {err}",
+            config.registry.dir().display()
+        ));
+    }
+    for line in &log {
+        eprintln!("bridgekeeper: {line}");
+    }
+    if let Some(file) = &plan.log_file {
+        append_log(file, &log);
+    }
+
+    let (program, rest) = plan.command.split_first().expect("clap requires a command");
+    let err = std::process::Command::new(program).args(rest).exec();
+    eprintln!(
+        "bridgekeeper: cannot run {}: {err}",
+        program.to_string_lossy()
+    );
+    Ok(ExitCode::from(127))
+}
+
+fn append_log(file: &std::path::Path, lines: &[String]) {
+    let Ok(mut out) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(file)
+    else {
+        return;
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    for line in lines {
+        let _ = writeln!(out, "[{now}] {line}");
+    }
+}

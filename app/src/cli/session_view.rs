@@ -1,0 +1,40 @@
+//! Printing a session for people.
+
+use crate::sessions::{SessionState, SessionStatus};
+
+/// Prints a session and its mappings.
+pub fn print_session(session: &SessionStatus) {
+    let state = match &session.state {
+        SessionState::Starting => "starting".to_string(),
+        SessionState::Running => "running".to_string(),
+        SessionState::Ended { reason, exit_code } => {
+            format!("ended ({reason}, exit code {exit_code})")
+        }
+        SessionState::Crashed => "crashed: the bridge is gone without a word".to_string(),
+    };
+    let kind = format!("{:?}", session.kind).to_lowercase();
+    let pid = session
+        .bridge_pid
+        .map_or("unknown".into(), |p| p.to_string());
+    println!(
+        "{} (appid {}): {kind} session, {state}, bridge pid {pid}",
+        session.game, session.appid
+    );
+    for mapping in &session.mappings {
+        let mode = match (&mapping.mode, &mapping.error) {
+            (_, Some(err)) => format!("failed: {err}"),
+            (Some(mode), None) => format!("{mode:?}").to_lowercase(),
+            (None, None) => "pending".into(),
+        };
+        println!(
+            "    {:<32} {:>9} bytes  {:<7} {}",
+            mapping.name,
+            mapping.size,
+            mode,
+            mapping.file.display()
+        );
+    }
+    if let Some(advice) = &session.advice {
+        println!("    {advice}");
+    }
+}

@@ -1,0 +1,69 @@
+//! `bridgekeeper watch`: attach to supported games as they start, without a
+//! window (for a systemd user service, see packaging/systemd).
+
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::mpsc;
+use std::sync::{Arc, RwLock};
+
+use crate::profiles::{Catalog, CatalogWatcher, default_user_dir};
+use crate::sessions::SessionConfig;
+use crate::sessions::supervisor::{Notice, Supervisor};
+
+use super::session_view::print_session;
+
+/// Arguments of `bridgekeeper watch`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print one JSON object per line instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Watches until killed.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let config = SessionConfig::from_env()?;
+    let user_dir = default_user_dir();
+    let catalog = Arc::new(RwLock::new(Catalog::load(user_dir.as_deref())));
+    let _reload = user_dir
+        .as_deref()
+        .and_then(|dir| CatalogWatcher::start(dir, Arc::clone(&catalog)).ok());
+    let (sender, notices) = mpsc::channel();
+    let mut supervisor = Supervisor::new(config, catalog, sender);
+    std::thread::spawn(move || supervisor.run(&AtomicBool::new(false)));
+    eprintln!(
+        "bridgekeeper: watching for supported games (Ctrl-C to stop; running bridges end with their games)"
+    );
+    for notice in notices {
+        if args.json {
+            println!("{}", notice_json(&notice));
+            continue;
+        }
+        match notice {
+            Notice::Attached { status, game_pid } => {
+                println!("attached to {} (pid {game_pid}):", status.game);
+                print_session(&status);
+            }
+            Notice::Refused { game, pid, reason } => {
+                println!("not bridging {game} (pid {pid}): {reason}")
+            }
+            Notice::Ended(status) => {
+                println!("session ended:");
+                print_session(&status);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn notice_json(notice: &Notice) -> serde_json::Value {
+    match notice {
+        Notice::Attached { status, game_pid } => {
+            serde_json::json!({"notice": "attached", "game_pid": game_pid, "session": status})
+        }
+        Notice::Refused { game, pid, reason } => {
+            serde_json::json!({"notice": "refused", "game": game, "pid": pid, "reason": reason})
+        }
+        Notice::Ended(status) => serde_json::json!({"notice": "ended", "session": status}),
+    }
+}

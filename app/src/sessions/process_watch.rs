@@ -1,0 +1,104 @@
+//! Noticing new processes by scanning `/proc`, reading each new process
+//! once, and the command line of young processes again until they settle
+//! (a process's command line changes when it execs, which Wine and Proton
+//! do right after fork).
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use super::game_process::ProcessInfo;
+
+/// How often `/proc` is scanned: fast enough to start a bridge before most
+/// games create their sections.
+pub const SCAN_INTERVAL: Duration = Duration::from_millis(200);
+
+/// How many scans a new process's command line is re-read for.
+const SETTLE_SCANS: u8 = 10;
+
+/// Finds processes that appeared since the last scan.
+#[derive(Debug, Default)]
+pub struct ProcessWatch {
+    seen: HashSet<i32>,
+    settling: HashMap<i32, (ProcessInfo, u8)>,
+}
+
+impl ProcessWatch {
+    /// A watch that reports every running process on its first scan.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Processes that are new since the last scan, plus settling ones whose
+    /// exe name changed. Each pid's environment is read once.
+    pub fn scan(&mut self) -> Vec<ProcessInfo> {
+        let current = pids();
+        self.seen.retain(|pid| current.contains(pid));
+        self.settling.retain(|pid, _| current.contains(pid));
+        let mut found = Vec::new();
+        for (info, scans) in self.settling.values_mut() {
+            let before = info.exe_name.clone();
+            if info.refresh_cmdline() && info.exe_name != before {
+                found.push(info.clone());
+            }
+            *scans += 1;
+        }
+        self.settling.retain(|_, (_, scans)| *scans < SETTLE_SCANS);
+        for pid in current {
+            if !self.seen.insert(pid) {
+                continue;
+            }
+            if let Some(info) = ProcessInfo::read(pid) {
+                self.settling.insert(pid, (info.clone(), 0));
+                found.push(info);
+            }
+        }
+        found
+    }
+
+    /// How many processes are known.
+    pub fn known(&self) -> usize {
+        self.seen.len()
+    }
+}
+
+/// Pids in `/proc`.
+fn pids() -> HashSet<i32> {
+    std::fs::read_dir("/proc")
+        .map(|dir| {
+            dir.flatten()
+                .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_new_processes_once() {
+        let mut watch = ProcessWatch::new();
+        let first = watch.scan();
+        assert!(first.iter().any(|p| p.pid == std::process::id() as i32));
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        let pid = child.id() as i32;
+        let found = (0..50).find_map(|_| {
+            let hit = watch
+                .scan()
+                .into_iter()
+                .find(|p| p.pid == pid && p.exe_name == "sleep");
+            if hit.is_none() {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            hit
+        });
+        assert!(found.is_some(), "the new process is reported");
+        assert!(watch.scan().iter().all(|p| p.pid != pid), "and only once");
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}

@@ -1,0 +1,193 @@
+//! What a session is doing now: its registry record, read together with the
+//! bridge's status lines and the state of its processes.
+
+use std::path::PathBuf;
+
+use bridgekeeper_protocol::{Event, MappingMode, StatusLine};
+use serde::Serialize;
+
+use super::clash::is_live;
+use super::{Registry, SessionRecord};
+
+/// The state of a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum SessionState {
+    /// The bridge is creating its mappings.
+    Starting,
+    /// Every mapping is set up; data flows.
+    Running,
+    /// The bridge stopped and said why.
+    Ended {
+        /// The bridge's reason (`game-exited`, `stop-requested` …).
+        reason: String,
+        /// Its exit code.
+        exit_code: u32,
+    },
+    /// The session's process is gone without a word from the bridge: it
+    /// was killed or crashed.
+    Crashed,
+}
+
+/// One mapping as the bridge last reported it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MappingStatus {
+    /// Win32 name.
+    pub name: String,
+    /// Backing file.
+    pub file: PathBuf,
+    /// Size in bytes.
+    pub size: u64,
+    /// `shared`, `copy`, or absent while pending or failed.
+    pub mode: Option<MappingMode>,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// A session and its state.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionStatus {
+    /// Session id.
+    pub id: String,
+    /// Steam appid.
+    pub appid: u32,
+    /// Game name.
+    pub game: String,
+    /// Profile id.
+    pub profile: String,
+    /// `launcher` or `attach`.
+    pub kind: super::SessionKind,
+    /// Wine prefix.
+    pub prefix: PathBuf,
+    /// Linux pid of the bridge, if known.
+    pub bridge_pid: Option<u32>,
+    /// State.
+    #[serde(flatten)]
+    pub state: SessionState,
+    /// Mappings.
+    pub mappings: Vec<MappingStatus>,
+    /// Advice for the user, e.g. why copy mode and how to avoid it.
+    pub advice: Option<String>,
+}
+
+impl SessionStatus {
+    /// The status of one record.
+    pub fn of(record: &SessionRecord) -> SessionStatus {
+        let events = read_events(record);
+        let mut mappings: Vec<MappingStatus> = record
+            .mappings
+            .iter()
+            .map(|m| MappingStatus {
+                name: m.name.clone(),
+                file: m.file.clone(),
+                size: m.size,
+                mode: m.mode,
+                error: m.error.clone(),
+            })
+            .collect();
+        let mut setup_done = false;
+        let mut ended = None;
+        for event in &events {
+            match event {
+                Event::Ready { name, mode, .. } => {
+                    if let Some(m) = mappings.iter_mut().find(|m| &m.name == name) {
+                        m.mode = Some(*mode);
+                    }
+                }
+                Event::Failed { name, message, .. } => {
+                    if let Some(m) = mappings.iter_mut().find(|m| &m.name == name) {
+                        m.error = Some(message.clone());
+                    }
+                }
+                Event::AllReady { .. } | Event::SetupIncomplete { .. } => setup_done = true,
+                Event::Stopping { reason, exit_code } => {
+                    let reason = serde_json::to_value(reason)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default();
+                    ended = Some(SessionState::Ended {
+                        reason,
+                        exit_code: *exit_code,
+                    });
+                }
+                _ => {}
+            }
+        }
+        let state = match ended {
+            Some(ended) => ended,
+            None if !is_live(record) => SessionState::Crashed,
+            None if setup_done => SessionState::Running,
+            None => SessionState::Starting,
+        };
+        let advice = mappings.iter().any(|m| m.mode == Some(MappingMode::Copy)).then(|| {
+            "The game created some sections before the bridge, so they are copied (about 1 ms behind, \
+             game to Linux only). Set the game's launch options to `bridgekeeper run %command%` for \
+             zero copy."
+                .to_string()
+        });
+        SessionStatus {
+            id: record.id.clone(),
+            appid: record.appid,
+            game: record.game.clone(),
+            profile: record.profile.clone(),
+            kind: record.kind,
+            prefix: record.prefix.clone(),
+            bridge_pid: record.bridge_pid,
+            state,
+            mappings,
+            advice,
+        }
+    }
+
+    /// True while the session runs or starts.
+    pub fn is_active(&self) -> bool {
+        matches!(self.state, SessionState::Starting | SessionState::Running)
+    }
+}
+
+/// This run's status lines from the record's events file.
+pub fn read_events(record: &SessionRecord) -> Vec<Event> {
+    std::fs::read_to_string(&record.events_file)
+        .map(|text| {
+            text.lines()
+                .filter_map(StatusLine::from_json)
+                .filter(|line| line.nonce == record.nonce)
+                .map(|line| line.event)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The status of every session in the registry.
+pub fn all(registry: &Registry) -> Vec<SessionStatus> {
+    registry.list().0.iter().map(SessionStatus::of).collect()
+}
+
+/// Removes records of sessions that are over (ended or crashed), and the
+/// backing files a crashed session left, unless it kept them or a live
+/// session uses them now. Returns the removed sessions.
+pub fn sweep(registry: &Registry) -> Vec<SessionStatus> {
+    let (records, _) = registry.list();
+    let live_files: Vec<PathBuf> = records
+        .iter()
+        .filter(|r| super::clash::is_live(r))
+        .flat_map(|r| r.mappings.iter().map(|m| m.file.clone()))
+        .collect();
+    let mut removed = Vec::new();
+    for record in &records {
+        let status = SessionStatus::of(record);
+        if status.is_active() {
+            continue;
+        }
+        if status.state == SessionState::Crashed && !record.keep_files {
+            for mapping in &record.mappings {
+                if !live_files.contains(&mapping.file) {
+                    let _ = std::fs::remove_file(&mapping.file);
+                }
+            }
+        }
+        registry.remove(&record.id);
+        removed.push(status);
+    }
+    removed
+}

@@ -1,0 +1,135 @@
+//! The watcher: notices supported games starting and attaches a bridge to
+//! each, at once, in a thread of its own; the bridge ends with its game.
+//!
+//! Used by `bridgekeeper watch` and by the desktop app.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex, RwLock};
+
+use super::SessionConfig;
+use super::attach::attach;
+use super::game_process::ProcessInfo;
+use super::process_watch::{ProcessWatch, SCAN_INTERVAL};
+use super::status::{self, SessionStatus};
+use crate::profiles::{Catalog, Profile};
+
+/// What the watcher did.
+#[derive(Debug, Clone)]
+pub enum Notice {
+    /// A game started and its bridge is ready.
+    Attached {
+        /// The session.
+        status: Box<SessionStatus>,
+        /// The game's pid.
+        game_pid: i32,
+    },
+    /// A game started but no bridge could be attached.
+    Refused {
+        /// The game's name.
+        game: String,
+        /// Its pid.
+        pid: i32,
+        /// Why, in a sentence that says what to do.
+        reason: String,
+    },
+    /// A session ended.
+    Ended(Box<SessionStatus>),
+}
+
+/// Watches for games and attaches bridges.
+#[derive(Debug)]
+pub struct Supervisor {
+    config: SessionConfig,
+    catalog: Arc<RwLock<Catalog>>,
+    watch: ProcessWatch,
+    serving: Arc<Mutex<HashSet<PathBuf>>>,
+    notices: Sender<Notice>,
+}
+
+impl Supervisor {
+    /// A supervisor that reads profiles from `catalog` (which may be
+    /// reloaded meanwhile) and reports on `notices`.
+    pub fn new(
+        config: SessionConfig,
+        catalog: Arc<RwLock<Catalog>>,
+        notices: Sender<Notice>,
+    ) -> Self {
+        status::sweep(&config.registry);
+        Supervisor {
+            config,
+            catalog,
+            watch: ProcessWatch::new(),
+            serving: Arc::default(),
+            notices,
+        }
+    }
+
+    /// Scans `/proc` every [`SCAN_INTERVAL`] until `stop` is set.
+    pub fn run(&mut self, stop: &AtomicBool) {
+        while !stop.load(Ordering::Relaxed) {
+            self.scan_once();
+            std::thread::sleep(SCAN_INTERVAL);
+        }
+    }
+
+    /// Looks at the processes that appeared since the last scan.
+    pub fn scan_once(&mut self) {
+        for process in self.watch.scan() {
+            let Some(profile) = self.profile_for(&process) else {
+                continue;
+            };
+            let Some(prefix) = process.prefix() else {
+                continue;
+            };
+            if !self
+                .serving
+                .lock()
+                .expect("not poisoned")
+                .insert(prefix.clone())
+            {
+                continue;
+            }
+            self.start(profile, process, prefix);
+        }
+    }
+
+    fn profile_for(&self, process: &ProcessInfo) -> Option<Profile> {
+        let catalog = self.catalog.read().ok()?;
+        let entry = catalog.by_exe(&process.exe_name)?;
+        let profile = &entry.profile;
+        let other_app = process
+            .appid()
+            .is_some_and(|id| !profile.appids.is_empty() && !profile.appids.contains(&id));
+        (!other_app).then(|| profile.clone())
+    }
+
+    fn start(&self, profile: Profile, process: ProcessInfo, prefix: PathBuf) {
+        let config = self.config.clone();
+        let serving = Arc::clone(&self.serving);
+        let notices = self.notices.clone();
+        std::thread::spawn(move || {
+            match attach(&config, &profile, &process) {
+                Ok(session) => {
+                    let status = SessionStatus::of(&session.record);
+                    let _ = notices.send(Notice::Attached {
+                        status: Box::new(status),
+                        game_pid: process.pid,
+                    });
+                    let ended = session.wait();
+                    let _ = notices.send(Notice::Ended(Box::new(ended)));
+                }
+                Err(err) => {
+                    let _ = notices.send(Notice::Refused {
+                        game: profile.name.clone(),
+                        pid: process.pid,
+                        reason: err.to_string(),
+                    });
+                }
+            }
+            serving.lock().expect("not poisoned").remove(&prefix);
+        });
+    }
+}

@@ -1,0 +1,173 @@
+//! Joining a running game's wineserver: which `wine` to run, with which
+//! environment, and the checks that keep Wine from failing with "version
+//! mismatch" or a sync-mode error (steam-and-proton.md §8).
+
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+
+use super::game_process::{ProcessInfo, SYNC_VARS};
+
+/// Variables copied from the game into the bridge's environment, besides the
+/// sync settings. `SteamAppId` and friends are left out on purpose: Steam
+/// counts every process that carries them as part of the game.
+const COPIED_VARS: &[&str] = &[
+    "WINEDLLPATH",
+    "WINEDLLOVERRIDES",
+    "WINEDEBUG",
+    "STEAM_COMPAT_DATA_PATH",
+    "STEAM_COMPAT_CLIENT_INSTALL_PATH",
+    "STEAM_COMPAT_TOOL_PATHS",
+    "STEAM_COMPAT_INSTALL_PATH",
+    "STEAM_COMPAT_LIBRARY_PATHS",
+];
+
+/// How to run a Wine program in a running game's wineserver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WinePlan {
+    /// The game's Proton directory.
+    pub proton: PathBuf,
+    /// Its `wine`.
+    pub wine: PathBuf,
+    /// The game's prefix.
+    pub prefix: PathBuf,
+    /// Environment for the Wine process: prefix, sync settings and the rest.
+    pub env: Vec<(OsString, OsString)>,
+    /// Where the sync settings came from.
+    pub sync_source: String,
+}
+
+/// Why Bridgekeeper will not start Wine for this game.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JoinError {
+    #[error(
+        "process {pid} has no WINEPREFIX or STEAM_COMPAT_DATA_PATH; is it running under Proton?"
+    )]
+    NoPrefix { pid: i32 },
+    #[error(
+        "process {pid} has no STEAM_COMPAT_TOOL_PATHS, so the Proton build that runs it is unknown; \
+         start it from Steam, or use `bridgekeeper run %command%` in its launch options"
+    )]
+    NoProton { pid: i32 },
+    #[error("no wine in {proton} (looked for files/bin/wine and dist/bin/wine)")]
+    NoWine { proton: PathBuf },
+    #[error(
+        "the game's wineserver is {running}, but its Proton would run {ours}; Wine would fail with \
+         \"version mismatch\". Restart the game, or attach with the Proton build it runs"
+    )]
+    WineserverMismatch { running: PathBuf, ours: PathBuf },
+}
+
+/// The `wine` of a Proton directory: `files/bin/wine`, or `dist/bin/wine` in
+/// old builds.
+pub fn proton_wine(proton: &Path) -> Option<PathBuf> {
+    ["files/bin/wine", "dist/bin/wine"]
+        .iter()
+        .map(|p| proton.join(p))
+        .find(|p| p.is_file())
+}
+
+/// Plans a Wine process that joins `game`'s wineserver. `wineservers` are
+/// the running processes to look for that server in.
+pub fn plan(game: &ProcessInfo, wineservers: &[ProcessInfo]) -> Result<WinePlan, JoinError> {
+    let prefix = game.prefix().ok_or(JoinError::NoPrefix { pid: game.pid })?;
+    let proton = game
+        .proton_dir()
+        .ok_or(JoinError::NoProton { pid: game.pid })?;
+    let wine = proton_wine(&proton).ok_or_else(|| JoinError::NoWine {
+        proton: proton.clone(),
+    })?;
+    let server = wineservers
+        .iter()
+        .find(|s| s.prefix().is_some_and(|p| same_dir(&p, &prefix)));
+
+    if let Some(server) = server
+        && let Ok(running) = std::fs::read_link(format!("/proc/{}/exe", server.pid))
+    {
+        let ours = wine.with_file_name("wineserver");
+        let matches = std::fs::canonicalize(&ours).is_ok_and(|ours| ours == running);
+        if !matches {
+            return Err(JoinError::WineserverMismatch { running, ours });
+        }
+    }
+
+    let mut env: Vec<(OsString, OsString)> = vec![("WINEPREFIX".into(), prefix.clone().into())];
+    let game_sync = game.sync_vars();
+    let (sync, sync_source) = match (game_sync.is_empty(), server) {
+        (false, _) => (game_sync, format!("the game (pid {})", game.pid)),
+        (true, Some(server)) => (
+            server.sync_vars(),
+            format!("its wineserver (pid {})", server.pid),
+        ),
+        (true, None) => (
+            Vec::new(),
+            "nowhere: neither the game nor a wineserver sets them".into(),
+        ),
+    };
+    env.extend(sync);
+    for name in COPIED_VARS {
+        if let Some(value) = game.var(name) {
+            env.push((name.into(), value.to_os_string()));
+        }
+    }
+    if let Some(paths) = game.var("LD_LIBRARY_PATH") {
+        env.push(("LD_LIBRARY_PATH".into(), existing_dirs(paths)));
+    }
+    Ok(WinePlan {
+        proton,
+        wine,
+        prefix,
+        env,
+        sync_source,
+    })
+}
+
+/// The environment variables a Wine process must not inherit from
+/// Bridgekeeper itself.
+pub fn removed_vars() -> impl Iterator<Item = &'static str> {
+    [
+        "LD_PRELOAD",
+        "WINELOADERNOEXEC",
+        "SteamAppId",
+        "SteamGameId",
+        "SteamOverlayGameId",
+    ]
+    .into_iter()
+    .chain(SYNC_VARS.iter().copied())
+}
+
+/// Keeps the entries of a colon list that exist here (paths inside the
+/// game's container may not).
+fn existing_dirs(list: &OsStr) -> OsString {
+    use std::os::unix::ffi::OsStrExt;
+    let kept: Vec<&[u8]> = list
+        .as_bytes()
+        .split(|&b| b == b':')
+        .filter(|p| !p.is_empty() && Path::new(OsStr::from_bytes(p)).is_dir())
+        .collect();
+    OsStr::from_bytes(&kept.join(&b':')).to_os_string()
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    let norm = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.components().collect());
+    norm(a) == norm(b)
+}
+
+/// Running wineservers: processes whose exe is named `wineserver*`.
+pub fn running_wineservers() -> Vec<ProcessInfo> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read_link(format!("/proc/{pid}/exe"))
+                .ok()
+                .and_then(|exe| {
+                    exe.file_name()
+                        .map(|n| n.to_string_lossy().starts_with("wineserver"))
+                })
+                .unwrap_or(false)
+        })
+        .filter_map(ProcessInfo::read)
+        .collect()
+}
