@@ -561,3 +561,136 @@ fn killed_bridge_shows_in_status_and_killed_watcher_leaves_the_bridge_to_end_wit
     )
     .status();
 }
+
+#[test]
+fn verify_proves_the_chain_in_the_games_prefix() {
+    let Some(world) = World::new("verify") else {
+        return;
+    };
+    let root = world.steam.root.display().to_string();
+    let output = world
+        .app
+        .command()
+        .args([
+            "verify",
+            &world.steam.appid.to_string(),
+            "--json",
+            "--steam-dir",
+            &root,
+        ])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).expect("verify --json prints JSON");
+    assert!(
+        output.status.success(),
+        "{report:#} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let steps: Vec<&str> = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "profile",
+            "installed",
+            "prefix",
+            "proton",
+            "bridge",
+            "shared memory",
+            "bridge in the prefix",
+            "round trip"
+        ]
+    );
+    assert!(
+        report["steps"][3]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Fake Proton 8.0"),
+        "{report:#}"
+    );
+    assert_eq!(
+        world.shm.entries(),
+        Vec::<String>::new(),
+        "the probe file is removed"
+    );
+
+    let missing = world
+        .app
+        .command()
+        .args(["verify", "4243", "--steam-dir", &root])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&missing.stdout);
+    assert!(text.contains("FAIL installed"), "{text}");
+    world.wine.wineserver_wait();
+}
+
+#[test]
+fn a_wine_build_other_than_the_running_wineservers_is_refused() {
+    let Some(world) = World::new("mismatch") else {
+        return;
+    };
+    let other = world.steam.root.join("steamapps/common/Other Proton");
+    std::fs::create_dir_all(other.join("files/bin")).unwrap();
+    std::fs::copy(
+        world.steam.proton.join("files/bin/wine"),
+        other.join("files/bin/wine"),
+    )
+    .unwrap();
+    std::fs::copy(
+        "/usr/lib/wine/wineserver64",
+        other.join("files/bin/wineserver"),
+    )
+    .unwrap();
+
+    let mut command = std::process::Command::new(world.steam.proton.join("proton"));
+    command
+        .arg("waitforexitandrun")
+        .args(world.live_game_args(&["--run-ms", "20000"]))
+        .envs(world.steam.game_env())
+        .env(
+            "STEAM_COMPAT_TOOL_PATHS",
+            format!("{}:{}", other.display(), world.steam.runtime.display()),
+        )
+        .stdout(Stdio::piped());
+    wine_env(&mut command, &world.wine.prefix);
+    let mut game = command.spawn().unwrap();
+    let lines = lines_of(&mut game);
+    wait_for(LONG, || {
+        lines
+            .try_iter()
+            .any(|l| l.contains("testgame: running"))
+            .then_some(())
+    })
+    .expect("game runs");
+
+    let output = world
+        .app
+        .command()
+        .args(["attach", &world.steam.appid.to_string()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("version mismatch") && stderr.contains("Other Proton"),
+        "{stderr}"
+    );
+    assert_eq!(
+        world.app.status(),
+        serde_json::json!([]),
+        "nothing was started or recorded"
+    );
+    let _ = game.kill();
+    let _ = game.wait();
+    let _ = wine_env(
+        std::process::Command::new("wineserver").arg("-k"),
+        &world.wine.prefix,
+    )
+    .status();
+}

@@ -33,6 +33,8 @@ OPTIONS:
     --stop-file FILE       Attach mode: stop when this Linux file exists
     --stop-on-stdin-close  Attach mode: stop when standard input is closed
     --remove-files         Delete the backing files when the bridge stops
+    --probe TOKEN          Write TOKEN at the start of each mapping from the Windows side, to
+                           prove the chain (bridgekeeper verify); not with a game command
     -h, --help             Print this help
     -V, --version          Print the version
 
@@ -61,6 +63,8 @@ pub struct Options {
     pub stop_on_stdin_close: bool,
     /// Delete the backing files on exit.
     pub remove_files: bool,
+    /// Written at offset 0 of every mapping, for `bridgekeeper verify`.
+    pub probe: Option<String>,
     /// Launcher mode: the game to start.
     pub game: Option<GameCommand>,
 }
@@ -107,6 +111,7 @@ pub fn parse(raw: &str) -> Result<Request, UsageError> {
     let mut stop_file = None;
     let mut stop_on_stdin_close = false;
     let mut remove_files = false;
+    let mut probe = None;
     let mut game = None;
 
     let mut rest = tokens.iter().skip(1);
@@ -142,7 +147,8 @@ pub fn parse(raw: &str) -> Result<Request, UsageError> {
                 mappings.push(MappingSpec::parse(&spec).map_err(|e| usage(format!("--map: {e}")))?);
             }
             "--dir" => dir = linux_path("--dir", value("a directory")?)?,
-            "--nonce" => nonce = checked_nonce(value("a token")?)?,
+            "--nonce" => nonce = checked_token("--nonce", value("a token")?)?,
+            "--probe" => probe = Some(checked_token("--probe", value("a token")?)?),
             "--status-file" => status_file = Some(linux_path("--status-file", value("a file")?)?),
             "--wait-for" => wait_for.push(exe_name(value("an exe name")?)?),
             "--grace-ms" => grace = millis("--grace-ms", &value("milliseconds")?)?,
@@ -168,6 +174,11 @@ pub fn parse(raw: &str) -> Result<Request, UsageError> {
     if let Some(dup) = find_duplicate(mappings.iter().map(|m| &m.name)) {
         return Err(usage(format!("--map: {dup}; give each section once")));
     }
+    if probe.is_some() && game.is_some() {
+        return Err(usage(
+            "--probe writes into the mappings, so it cannot be used with a game command",
+        ));
+    }
     if game.is_none() && wait_for.is_empty() && stop_file.is_none() && !stop_on_stdin_close {
         return Err(usage(
             "attach mode needs a way to stop: --wait-for EXE, --stop-file FILE or --stop-on-stdin-close \
@@ -185,6 +196,7 @@ pub fn parse(raw: &str) -> Result<Request, UsageError> {
         stop_file,
         stop_on_stdin_close,
         remove_files,
+        probe,
         game,
     })))
 }
@@ -207,17 +219,17 @@ fn linux_path(flag: &str, path: String) -> Result<String, UsageError> {
     })
 }
 
-fn checked_nonce(nonce: String) -> Result<String, UsageError> {
-    let ok = !nonce.is_empty()
-        && nonce.len() <= 64
-        && nonce
+fn checked_token(flag: &str, token: String) -> Result<String, UsageError> {
+    let ok = !token.is_empty()
+        && token.len() <= 64
+        && token
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if ok {
-        Ok(nonce)
+        Ok(token)
     } else {
         Err(usage(format!(
-            "--nonce {nonce:?}: use 1 to 64 letters, digits, '-' or '_'"
+            "{flag} {token:?}: use 1 to 64 letters, digits, '-' or '_'"
         )))
     }
 }
@@ -297,6 +309,8 @@ mod tests {
     #[test]
     fn bad_input_is_explained() {
         assert!(error("b.exe").contains("no --map"));
+        assert!(error("b.exe --map x=1 --probe t -- g.exe").contains("--probe"));
+        assert!(error("b.exe --map x=1 --probe a/b --stop-on-stdin-close").contains("--probe"));
         assert!(error("b.exe --map a/b=4096 --stop-on-stdin-close").contains("'/'"));
         assert!(error("b.exe --map ..x=4096 --stop-on-stdin-close").contains("'..'"));
         assert!(error("b.exe --map =4096 --stop-on-stdin-close").contains("empty"));

@@ -79,6 +79,21 @@ impl FakeSteam {
         std::fs::write(compatdata.join("pfx.lock"), b"").unwrap();
         let game_dir = root.join("steamapps/common/Fake Sim");
         wine.game_folder(&game_dir, exes);
+        let library = format!(
+            "\"libraryfolders\"\n{{\n\t\"0\"\n\t{{\n\t\t\"path\"\t\t\"{}\"\n\t\t\"apps\"\n\t\t{{\n\t\t\t\"{appid}\"\t\t\"1\"\n\t\t}}\n\t}}\n}}\n",
+            root.display()
+        );
+        std::fs::write(root.join("steamapps/libraryfolders.vdf"), library).unwrap();
+        let manifest = format!(
+            "\"AppState\"\n{{\n\t\"appid\"\t\t\"{appid}\"\n\t\"name\"\t\t\"Fake Sim\"\n\t\"installdir\"\t\t\"Fake Sim\"\n\t\"StateFlags\"\t\t\"4\"\n}}\n"
+        );
+        std::fs::write(
+            root.join(format!("steamapps/appmanifest_{appid}.acf")),
+            manifest,
+        )
+        .unwrap();
+        let config_info = format!("8.0-1\n{}/files/share/fonts/\n", proton.display());
+        std::fs::write(compatdata.join("config_info"), config_info).unwrap();
         FakeSteam {
             root: root.to_path_buf(),
             proton,

@@ -61,6 +61,8 @@ pub struct BridgeCommand {
     /// File that receives the bridge's (and Wine's) stderr; inherited when
     /// `None`.
     pub stderr_file: Option<PathBuf>,
+    /// A token the bridge writes into each mapping (for `verify`).
+    pub probe: Option<String>,
 }
 
 impl BridgeCommand {
@@ -90,6 +92,7 @@ impl BridgeCommand {
             game: None,
             working_dir: None,
             stderr_file: None,
+            probe: None,
         }
     }
 
@@ -131,6 +134,10 @@ impl BridgeCommand {
         if let Some(file) = &self.status_file {
             args.push("--status-file".into());
             args.push(file.clone().into());
+        }
+        if let Some(token) = &self.probe {
+            args.push("--probe".into());
+            args.push(token.into());
         }
         if let Some(game) = &self.game {
             args.push("--".into());

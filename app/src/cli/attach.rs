@@ -3,7 +3,6 @@
 use std::process::ExitCode;
 
 use crate::profiles::{Catalog, default_user_dir};
-use crate::sessions::process_watch::ProcessWatch;
 use crate::sessions::{SessionConfig, SessionStatus, attach};
 use anyhow::Context;
 
@@ -31,14 +30,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         )
     })?;
     let profile = &entry.profile;
-    let mut candidates: Vec<_> = ProcessWatch::new()
-        .scan()
-        .into_iter()
-        .filter(|p| p.prefix().is_some() && profile.matches_exe(&p.exe_name))
-        .filter(|p| p.appid().is_none_or(|id| id == args.appid))
-        .collect();
-    candidates.sort_by_key(|p| !profile.is_live_exe(&p.exe_name));
-    let Some(game) = candidates.first() else {
+    let Some(game) = attach::find_running(profile, args.appid) else {
         eprintln!(
             "bridgekeeper: {} (appid {}) is not running: no process named {} with a Wine prefix",
             profile.name,
@@ -48,7 +40,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     };
     let config = SessionConfig::from_env()?;
-    let session = attach::attach(&config, profile, game)?;
+    let session = attach::attach(&config, profile, &game)?;
     print_session(&SessionStatus::of(&session.record));
     if args.wait {
         let ended = session.wait();

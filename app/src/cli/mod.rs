@@ -13,6 +13,7 @@ mod run;
 mod session_view;
 mod status;
 mod stop;
+mod verify;
 mod watch;
 
 /// Bridges Windows games' named shared memory under Proton to /dev/shm.
@@ -45,6 +46,8 @@ pub enum Command {
     Status(status::Args),
     /// Attach to supported games as they start (no window).
     Watch(watch::Args),
+    /// Prove the whole chain in a game's prefix, step by step.
+    Verify(verify::Args),
 }
 
 /// Sets up logging to stderr.
@@ -73,6 +76,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Stop(args)) => stop::run(args),
         Some(Command::Status(args)) => status::run(args),
         Some(Command::Watch(args)) => watch::run(args),
+        Some(Command::Verify(args)) => verify::run(args),
         None => {
             use clap::CommandFactory;
             Cli::command().print_help()?;

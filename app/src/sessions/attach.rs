@@ -228,6 +228,20 @@ pub fn attach(
     })
 }
 
+/// The running process of `profile` to attach to: a live exe if one runs,
+/// else a launcher; only processes with a Wine prefix, and with `appid` when
+/// they carry one.
+pub fn find_running(profile: &Profile, appid: u32) -> Option<ProcessInfo> {
+    let mut candidates: Vec<ProcessInfo> = super::process_watch::ProcessWatch::new()
+        .scan()
+        .into_iter()
+        .filter(|p| p.prefix().is_some() && profile.matches_exe(&p.exe_name))
+        .filter(|p| p.appid().is_none_or(|id| id == appid))
+        .collect();
+    candidates.sort_by_key(|p| !profile.is_live_exe(&p.exe_name));
+    candidates.into_iter().next()
+}
+
 /// The file that asks session `id`'s bridge to stop.
 pub fn stop_file(registry: &super::Registry, id: &str) -> PathBuf {
     registry.dir().join(format!("{id}.stop"))

@@ -22,7 +22,9 @@ pub mod process_watch;
 pub mod registry;
 pub mod status;
 pub mod steam_command;
+pub mod stop;
 pub mod supervisor;
+pub mod verify;
 pub mod wine_env;
 
 pub use config::SessionConfig;

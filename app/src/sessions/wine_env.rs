@@ -109,9 +109,10 @@ pub fn plan(game: &ProcessInfo, wineservers: &[ProcessInfo]) -> Result<WinePlan,
             env.push((name.into(), value.to_os_string()));
         }
     }
-    if let Some(paths) = game.var("LD_LIBRARY_PATH") {
-        env.push(("LD_LIBRARY_PATH".into(), existing_dirs(paths)));
-    }
+    env.push((
+        "LD_LIBRARY_PATH".into(),
+        library_path(&proton, game.var("LD_LIBRARY_PATH")),
+    ));
     Ok(WinePlan {
         proton,
         wine,
@@ -133,6 +134,28 @@ pub fn removed_vars() -> impl Iterator<Item = &'static str> {
     ]
     .into_iter()
     .chain(SYNC_VARS.iter().copied())
+}
+
+/// Proton's own library directories, then those of `inherited` that exist
+/// here: what Proton's `wine` needs when started outside its container.
+pub fn library_path(proton: &Path, inherited: Option<&OsStr>) -> OsString {
+    let mut path = OsString::new();
+    for dir in ["files/lib64", "files/lib", "dist/lib64", "dist/lib"] {
+        let dir = proton.join(dir);
+        if dir.is_dir() {
+            if !path.is_empty() {
+                path.push(":");
+            }
+            path.push(dir);
+        }
+    }
+    if let Some(inherited) = inherited.map(existing_dirs).filter(|p| !p.is_empty()) {
+        if !path.is_empty() {
+            path.push(":");
+        }
+        path.push(inherited);
+    }
+    path
 }
 
 /// Keeps the entries of a colon list that exist here (paths inside the

@@ -36,6 +36,16 @@ pub struct Mapping {
     _file: File,
 }
 
+impl Mapping {
+    /// Writes `token` at offset 0 of the file, from the Windows side.
+    pub fn write_probe(&self, token: &[u8]) {
+        let target = self.mirror.as_ref().unwrap_or(&self.view);
+        let n = token.len().min(target.len());
+        // SAFETY: `n` bytes fit in the view, which stays mapped meanwhile.
+        unsafe { std::ptr::copy_nonoverlapping(token.as_ptr(), target.ptr(), n) };
+    }
+}
+
 /// Creates the backing file and the named section for `spec` in `dir`.
 pub fn create(spec: &MappingSpec, dir: &str) -> Result<Mapping, WinError> {
     let size = spec.size.bytes();

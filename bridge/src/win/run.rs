@@ -58,6 +58,9 @@ fn create_all(options: &Options, status: &Status) -> Vec<Mapping> {
     for spec in &options.mappings {
         match mapping::create(spec, &options.dir) {
             Ok(m) => {
+                if let Some(token) = &options.probe {
+                    m.write_probe(token.as_bytes());
+                }
                 status.emit(Event::Ready {
                     name: spec.name.win32().to_string(),
                     file: m.file_path.clone(),
