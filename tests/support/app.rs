@@ -12,11 +12,19 @@ pub fn binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = Command::new(cargo)
-            .current_dir(workspace())
-            .args(["build", "-q", "-p", "bridgekeeper", "--bin", "bridgekeeper"])
-            .status()
-            .expect("running cargo build");
+        let mut build = Command::new(cargo);
+        build.current_dir(workspace()).args([
+            "build",
+            "-q",
+            "-p",
+            "bridgekeeper",
+            "--bin",
+            "bridgekeeper",
+        ]);
+        if !cfg!(debug_assertions) {
+            build.arg("--release");
+        }
+        let status = build.status().expect("running cargo build");
         assert!(status.success(), "building bridgekeeper failed");
         let profile_dir = std::env::current_exe()
             .unwrap()

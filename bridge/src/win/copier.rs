@@ -3,15 +3,14 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
-use std::time::Duration;
 
 use super::mapping::Mapping;
 
 /// Compared and copied as a unit: one page.
 const BLOCK: usize = 4096;
 
-/// How often the game's memory is compared with the file.
-const INTERVAL: Duration = Duration::from_millis(1);
+/// How often the game's memory is compared with the file, in milliseconds.
+const INTERVAL_MS: u32 = 1;
 
 /// One source and destination pair.
 struct Job {
@@ -55,7 +54,11 @@ impl Copier {
                     for job in &jobs {
                         copy_changed(job);
                     }
-                    std::thread::sleep(INTERVAL);
+                    // kernel32's Sleep, not std's: under Wine a plain Sleep
+                    // needs no wineserver round trip, while std's
+                    // high-resolution timer wait needs two per tick.
+                    // SAFETY: Sleep has no preconditions.
+                    unsafe { windows_sys::Win32::System::Threading::Sleep(INTERVAL_MS) };
                 }
             })
         });

@@ -49,10 +49,20 @@ impl Follower {
         self.gone_since = None;
     }
 
-    /// Looks for new live exes, then waits up to one scan interval for a
-    /// followed process to end.
+    /// Looks for new live exes while none is followed, then waits up to one
+    /// scan interval for a followed process to end.
+    ///
+    /// Listing processes is costly under Wine (it asks the wineserver, which
+    /// reads /proc for every thread), so it is skipped while a live exe is
+    /// followed: its handle tells when it ends.
     pub fn step(&mut self, status: &Status) {
-        for (pid, exe) in process::find(&self.names) {
+        let following_live = self.tracked.iter().any(|p| self.is_live(&p.exe));
+        let found = if following_live {
+            Vec::new()
+        } else {
+            process::find(&self.names)
+        };
+        for (pid, exe) in found {
             if self.tracked.iter().any(|p| p.pid == pid) {
                 continue;
             }

@@ -153,5 +153,10 @@ pub fn wait_any(processes: &[Process], timeout: Duration) -> Option<usize> {
         return None;
     }
     let index = result as usize;
-    (index < handles.len()).then_some(index)
+    if index < handles.len() {
+        return Some(index);
+    }
+    // WAIT_FAILED: poll instead, so the loop never spins.
+    std::thread::sleep(timeout);
+    processes.iter().position(|p| p.exit_code().is_some())
 }
