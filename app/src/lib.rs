@@ -12,4 +12,8 @@ pub mod bridge;
 pub mod cli;
 pub mod profiles;
 pub mod sessions;
+pub mod settings;
+pub mod shm;
 pub mod steam;
+pub mod tray;
+pub mod ui;

@@ -77,10 +77,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Status(args)) => status::run(args),
         Some(Command::Watch(args)) => watch::run(args),
         Some(Command::Verify(args)) => verify::run(args),
-        None => {
-            use clap::CommandFactory;
-            Cli::command().print_help()?;
-            Ok(ExitCode::SUCCESS)
-        }
+        None => crate::ui::run(),
     }
 }

@@ -1,0 +1,109 @@
+//! The app's settings, kept as TOML in the XDG config directory
+//! (`~/.config/bridgekeeper/settings.toml`), and the login autostart entry
+//! ([`autostart`]). Paths are parameters so tests use temporary directories.
+
+pub mod autostart;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// What a person chose in the Settings panel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Attach to supported games as they start.
+    pub auto_attach: bool,
+    /// Per game (appid): `false` turns auto-attach off for that game only.
+    pub auto_attach_games: BTreeMap<u32, bool>,
+    /// The folder of user profiles; `None` is the default
+    /// (`~/.config/bridgekeeper/profiles`).
+    pub profiles_dir: Option<PathBuf>,
+    /// Keep the `/dev/shm` files after a session ends.
+    pub keep_files: bool,
+    /// Start in the tray at login (mirrors the autostart entry).
+    pub start_at_login: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            auto_attach: true,
+            auto_attach_games: BTreeMap::new(),
+            profiles_dir: None,
+            keep_files: false,
+            start_at_login: false,
+        }
+    }
+}
+
+impl Settings {
+    /// The default file: `$XDG_CONFIG_HOME/bridgekeeper/settings.toml`.
+    pub fn default_path() -> Option<PathBuf> {
+        directories::ProjectDirs::from("", "", "bridgekeeper")
+            .map(|d| d.config_dir().join("settings.toml"))
+    }
+
+    /// Reads `path`; a missing file gives the defaults, a bad one the
+    /// defaults and a sentence saying what was wrong.
+    pub fn load(path: &Path) -> (Settings, Option<String>) {
+        match std::fs::read_to_string(path) {
+            Ok(text) => match toml::from_str(&text) {
+                Ok(s) => (s, None),
+                Err(e) => (
+                    Settings::default(),
+                    Some(format!(
+                        "{} is not valid ({e}); the defaults are used and saving replaces it",
+                        path.display()
+                    )),
+                ),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Settings::default(), None),
+            Err(e) => (
+                Settings::default(),
+                Some(format!("cannot read {}: {e}", path.display())),
+            ),
+        }
+    }
+
+    /// Writes the settings to `path`, creating its directory.
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let text = toml::to_string_pretty(self).map_err(std::io::Error::other)?;
+        let tmp = path.with_extension("toml.tmp");
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, path)
+    }
+
+    /// Whether the watcher should attach to `appid` by itself.
+    pub fn auto_attach_for(&self, appid: u32) -> bool {
+        self.auto_attach && self.auto_attach_games.get(&appid).copied().unwrap_or(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_bad_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/settings.toml");
+        assert_eq!(Settings::load(&path), (Settings::default(), None));
+        let mut s = Settings::default();
+        s.auto_attach_games.insert(805_550, false);
+        s.keep_files = true;
+        s.profiles_dir = Some("/tmp/p".into());
+        s.save(&path).unwrap();
+        assert_eq!(Settings::load(&path).0, s);
+        assert!(!s.auto_attach_for(805_550));
+        assert!(s.auto_attach_for(244_210));
+        std::fs::write(&path, "auto_attach = 3").unwrap();
+        let (loaded, problem) = Settings::load(&path);
+        assert_eq!(loaded, Settings::default());
+        assert!(problem.unwrap().contains("not valid"));
+    }
+}

@@ -1,0 +1,267 @@
+//! The app's main loop: the tray on the main thread, and the window opened
+//! with `eframe::run_native_ext` whenever asked.
+//!
+//! Closing the window closes it for real (the Wayland-safe way: a hidden
+//! window cannot be shown again there); the app stays in the tray and opens
+//! a new window on "Show window", with the same state and egui memory.
+
+use std::cell::{Cell, RefCell};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use super::actions::{self, Action};
+use super::state::{AppState, Env, SharedState, lock};
+use super::watcher::Watcher;
+use super::{BridgekeeperApp, Tab};
+use crate::tray::{Tray, TrayCommand, menu_model};
+
+/// Set (to anything) to start in the tray only.
+pub const HIDDEN_ENV: &str = "BRIDGEKEEPER_HIDDEN";
+
+/// Set to a file name: the window saves a PNG screenshot there once it has
+/// drawn, then the app exits (used by the smoke test).
+pub const SCREENSHOT_ENV: &str = "BRIDGEKEEPER_SCREENSHOT";
+
+/// How often sessions are re-read and the tray updated.
+const TICK: Duration = Duration::from_secs(2);
+
+/// What lives on the main thread across windows: the tray, its commands,
+/// the watcher.
+struct Shell {
+    shared: SharedState,
+    tray: RefCell<Option<Tray>>,
+    commands: Receiver<TrayCommand>,
+    watcher: RefCell<Watcher>,
+    quit: Cell<bool>,
+    last_tick: Cell<Instant>,
+}
+
+impl Shell {
+    /// Does the tray's commands; returns those about the window.
+    fn pump(&self) -> Vec<TrayCommand> {
+        let mut window = Vec::new();
+        while let Ok(command) = self.commands.try_recv() {
+            match command {
+                TrayCommand::Attach(a) => actions::run(&self.shared, Action::Attach(a)),
+                TrayCommand::Stop(a) => actions::run(&self.shared, Action::Stop(a)),
+                TrayCommand::SetAutoAttach(on) => {
+                    actions::run(&self.shared, Action::SetAutoAttach(on));
+                }
+                TrayCommand::Quit => self.quit.set(true),
+                TrayCommand::ShowWindow | TrayCommand::ToggleWindow => window.push(command),
+            }
+        }
+        if self.last_tick.get().elapsed() >= TICK {
+            self.last_tick.set(Instant::now());
+            actions::refresh_sessions(&self.shared);
+        }
+        self.watcher.borrow_mut().sync(&self.shared);
+        if let Some(tray) = self.tray.borrow_mut().as_mut() {
+            let (entries, look) = menu_model::of_state(&lock(&self.shared));
+            tray.update(entries, look);
+        }
+        window
+    }
+}
+
+/// The eframe app: the panels plus the shell's chores.
+struct Window<'a> {
+    app: BridgekeeperApp,
+    shell: &'a Shell,
+    screenshot: Option<PathBuf>,
+    frames: u32,
+    shot_saved: Arc<AtomicBool>,
+}
+
+impl eframe::App for Window<'_> {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        if lock(&self.shell.shared).repaint.is_none() {
+            lock(&self.shell.shared).repaint = Some(ctx.clone());
+        }
+        for command in self.shell.pump() {
+            match command {
+                TrayCommand::ToggleWindow => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+                _ => ctx.send_viewport_cmd(egui::ViewportCommand::Focus),
+            }
+        }
+        if self.shell.quit.get() || self.shot_saved.load(Ordering::Relaxed) {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+        if let Some(path) = &self.screenshot {
+            self.frames += 1;
+            // A few frames for discovery to land and the layout to settle.
+            if self.frames == 30 {
+                let (path, done, ctx2) = (path.clone(), self.shot_saved.clone(), ctx.clone());
+                ctx.request_screenshot(move |image| {
+                    if let Err(e) = save_png(&path, &image) {
+                        eprintln!("bridgekeeper: cannot save {}: {e}", path.display());
+                    }
+                    done.store(true, Ordering::Relaxed);
+                    ctx2.request_repaint();
+                });
+            }
+            ctx.request_repaint_after(Duration::from_millis(30));
+        }
+        ctx.request_repaint_after(Duration::from_millis(500));
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.app.show(ui);
+    }
+}
+
+/// Writes an egui image as PNG.
+pub fn save_png(path: &std::path::Path, image: &egui::ColorImage) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let [w, h] = image.size;
+    let mut encoder = png::Encoder::new(file, w as u32, h as u32);
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().map_err(std::io::Error::other)?;
+    let bytes: Vec<u8> = image.pixels.iter().flat_map(|p| p.to_array()).collect();
+    writer
+        .write_image_data(&bytes)
+        .map_err(std::io::Error::other)?;
+    writer.finish().map_err(std::io::Error::other)
+}
+
+/// Runs the app: tray plus window. Without a tray host bus (no D-Bus
+/// session), closing the window quits.
+pub fn run() -> anyhow::Result<ExitCode> {
+    let mut state = AppState::new(Env::from_env());
+    if let Ok(config) = &mut state.env.sessions {
+        config.keep_files |= state.settings.keep_files;
+    }
+    let shared = state.shared();
+    actions::run(&shared, Action::RefreshGames);
+    actions::refresh_sessions(&shared);
+
+    let (tx, rx) = mpsc::channel();
+    let (entries, look) = menu_model::of_state(&lock(&shared));
+    let tray = match Tray::start(&shared, tx, entries, look) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            tracing::warn!("no tray icon ({e}); closing the window quits");
+            None
+        }
+    };
+    let screenshot = std::env::var_os(SCREENSHOT_ENV).map(PathBuf::from);
+    let mut show = std::env::var_os(HIDDEN_ENV).is_none() || tray.is_none() || screenshot.is_some();
+    let shell = Shell {
+        shared: shared.clone(),
+        tray: RefCell::new(tray),
+        commands: rx,
+        watcher: RefCell::new(Watcher::default()),
+        quit: Cell::new(false),
+        last_tick: Cell::new(Instant::now()),
+    };
+    shell.watcher.borrow_mut().sync(&shared);
+    let ctx = egui::Context::default();
+    let mut app = Some(BridgekeeperApp::new(shared.clone()));
+    loop {
+        if show {
+            show = false;
+            let panels = app
+                .take()
+                .unwrap_or_else(|| BridgekeeperApp::new(shared.clone()));
+            let returned = Arc::new(std::sync::Mutex::new(None));
+            open_window(&shell, &ctx, panels, screenshot.clone(), returned.clone())?;
+            app = returned.lock().unwrap_or_else(|e| e.into_inner()).take();
+            lock(&shared).repaint = None;
+            if shell.quit.get() || shell.tray.borrow().is_none() || screenshot.is_some() {
+                break;
+            }
+        }
+        match shell.commands.recv_timeout(TICK) {
+            Ok(TrayCommand::ShowWindow | TrayCommand::ToggleWindow) => show = true,
+            Ok(TrayCommand::Quit) => break,
+            Ok(other) => shell.handle_in_tray(other),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        shell.pump();
+        if shell.quit.get() {
+            break;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+impl Shell {
+    fn handle_in_tray(&self, command: TrayCommand) {
+        match command {
+            TrayCommand::Attach(a) => actions::run(&self.shared, Action::Attach(a)),
+            TrayCommand::Stop(a) => actions::run(&self.shared, Action::Stop(a)),
+            TrayCommand::SetAutoAttach(on) => actions::run(&self.shared, Action::SetAutoAttach(on)),
+            TrayCommand::Quit => self.quit.set(true),
+            TrayCommand::ShowWindow | TrayCommand::ToggleWindow => {}
+        }
+    }
+}
+
+/// Wraps the panels so they come back when the window closes.
+struct Keep<'a> {
+    window: Window<'a>,
+    returned: Arc<std::sync::Mutex<Option<BridgekeeperApp>>>,
+}
+
+impl eframe::App for Keep<'_> {
+    fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
+        self.window.logic(ctx, frame);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        self.window.ui(ui, frame);
+    }
+}
+
+impl Drop for Keep<'_> {
+    fn drop(&mut self) {
+        let panels = std::mem::replace(
+            &mut self.window.app,
+            BridgekeeperApp::new(self.window.shell.shared.clone()),
+        );
+        *self.returned.lock().unwrap_or_else(|e| e.into_inner()) = Some(panels);
+    }
+}
+
+fn open_window(
+    shell: &Shell,
+    ctx: &egui::Context,
+    mut panels: BridgekeeperApp,
+    screenshot: Option<PathBuf>,
+    returned: Arc<std::sync::Mutex<Option<BridgekeeperApp>>>,
+) -> anyhow::Result<()> {
+    if screenshot.is_some() {
+        panels.tab = Tab::Games;
+    }
+    let options = eframe::NativeOptions {
+        renderer: eframe::Renderer::Glow,
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Bridgekeeper")
+            .with_app_id("bridgekeeper")
+            .with_inner_size([1200.0, 800.0]),
+        ..Default::default()
+    };
+    let window = Window {
+        app: panels,
+        shell,
+        screenshot,
+        frames: 0,
+        shot_saved: Arc::new(AtomicBool::new(false)),
+    };
+    eframe::run_native_ext(
+        "Bridgekeeper",
+        options,
+        Some(ctx.clone()),
+        Box::new(move |_cc| Ok(Box::new(Keep { window, returned }))),
+    )
+    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}. Is DISPLAY or WAYLAND_DISPLAY set?"))
+}

@@ -1,0 +1,89 @@
+//! The auto-attach watcher: the library's `sessions::supervisor` on a
+//! thread while auto-attach is on; its notices go into the shared state.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+
+use super::actions::{self, Action};
+use super::state::{SharedState, lock};
+use crate::sessions::supervisor::{Notice, Supervisor};
+
+/// Starts and stops the supervisor to follow the auto-attach setting.
+#[derive(Debug, Default)]
+pub struct Watcher {
+    stop: Option<Arc<AtomicBool>>,
+}
+
+impl Watcher {
+    /// Starts or stops the supervisor to match the settings.
+    pub fn sync(&mut self, shared: &SharedState) {
+        let (want, config, catalog) = {
+            let s = lock(shared);
+            (
+                s.settings.auto_attach,
+                s.env.sessions.clone().ok(),
+                s.catalog.clone(),
+            )
+        };
+        match (want, config, &self.stop) {
+            (true, Some(config), None) => {
+                let stop = Arc::new(AtomicBool::new(false));
+                let (tx, rx) = mpsc::channel();
+                let flag = stop.clone();
+                std::thread::spawn(move || Supervisor::new(config, catalog, tx).run(&flag));
+                let state = shared.clone();
+                std::thread::spawn(move || {
+                    for notice in rx {
+                        on_notice(&state, notice);
+                    }
+                });
+                self.stop = Some(stop);
+                lock(shared).watching = true;
+            }
+            (false, _, Some(_)) => {
+                if let Some(stop) = self.stop.take() {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                lock(shared).watching = false;
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        if let Some(stop) = &self.stop {
+            stop.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+fn on_notice(shared: &SharedState, notice: Notice) {
+    let mut stop_again = None;
+    {
+        let mut s = lock(shared);
+        match notice {
+            Notice::Attached { status, game_pid } => {
+                s.refusals.remove(&status.appid);
+                s.note(format!("{} started (pid {game_pid}): bridged", status.game));
+                if !s.settings.auto_attach_for(status.appid) {
+                    // Auto-attach is off for this game only: undo it.
+                    stop_again = Some(status.appid);
+                }
+            }
+            Notice::Refused { game, pid, reason } => {
+                s.note(format!(
+                    "{game} started (pid {pid}) but was not bridged: {reason}"
+                ));
+            }
+            Notice::Ended(status) => s.note(format!("{}: session ended", status.game)),
+        }
+    }
+    actions::refresh_sessions(shared);
+    if let Some(appid) = stop_again {
+        actions::run(shared, Action::Stop(appid));
+    }
+    lock(shared).repaint();
+}

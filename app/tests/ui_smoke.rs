@@ -1,0 +1,96 @@
+//! Smoke test: the real `bridgekeeper` binary opens its window under Xvfb
+//! against a fixture Steam tree and saves a screenshot to
+//! `target/artifacts/ui-smoke.png`.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::steam_fixture::{AppSpec, SteamFixture};
+
+fn tool(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|d| Path::new(d).join(name))
+        .find(|p| p.is_file())
+}
+
+fn required_or_skip(name: &str) -> Option<PathBuf> {
+    let found = tool(name);
+    if found.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{name} is missing; scripts/test installs it"
+        );
+        eprintln!("skipped: {name} is not installed");
+    }
+    found
+}
+
+fn free_display() -> u32 {
+    (90..200)
+        .find(|n| {
+            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+        })
+        .expect("a free X display number")
+}
+
+#[test]
+fn window_opens_under_xvfb_and_saves_a_screenshot() {
+    let Some(xvfb) = required_or_skip("Xvfb") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let fixture = SteamFixture::new(tmp.path().join("Steam"))
+        .app(AppSpec::new(244_210, "Assetto Corsa"))
+        .build();
+    let display = free_display();
+    let mut x = Command::new(xvfb)
+        .args([
+            format!(":{display}"),
+            "-screen".into(),
+            "0".into(),
+            "1280x900x24".into(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let socket = PathBuf::from(format!("/tmp/.X11-unix/X{display}"));
+    let start = Instant::now();
+    while !socket.exists() && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/artifacts");
+    let shot = artifacts.join("ui-smoke.png");
+    let _ = std::fs::remove_file(&shot);
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_bridgekeeper"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &home)
+        .env("XDG_RUNTIME_DIR", tmp.path())
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("STEAM_DIR", fixture.root())
+        .env("DISPLAY", format!(":{display}"))
+        .env("LIBGL_ALWAYS_SOFTWARE", "1")
+        .env("BRIDGEKEEPER_SCREENSHOT", &shot)
+        .status();
+    let _ = x.kill();
+    let _ = x.wait();
+    assert!(status.unwrap().success());
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert!(info.width >= 400 && info.height >= 300, "{info:?}");
+    let pixels = &buf[..info.buffer_size()];
+    let first = &pixels[..4];
+    let differing = pixels.chunks(4).filter(|p| p != &first).count();
+    assert!(differing > 1000, "the screenshot is blank");
+}
