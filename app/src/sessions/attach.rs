@@ -165,17 +165,7 @@ pub fn attach(
         kind: SessionKind::Attach,
         prefix: plan.prefix.clone(),
         proton: Some(plan.proton.clone()),
-        mappings: specs
-            .iter()
-            .zip(&files)
-            .map(|(spec, file)| SessionMapping {
-                name: spec.name.win32().to_string(),
-                file: file.clone(),
-                size: spec.size.bytes(),
-                mode: None,
-                error: None,
-            })
-            .collect(),
+        mappings: SessionMapping::pending(&specs, &files),
         bridge_pid: Some(bridge_pid),
         owner_pid: bridge_pid,
         owner_start_time: game_process::start_time(bridge_pid as i32).unwrap_or(0),

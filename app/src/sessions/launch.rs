@@ -136,17 +136,7 @@ pub fn plan(
         kind: SessionKind::Launcher,
         prefix,
         proton: steam.proton_dir(args).map(PathBuf::from),
-        mappings: specs
-            .iter()
-            .zip(&files)
-            .map(|(spec, file)| SessionMapping {
-                name: spec.name.win32().to_string(),
-                file: file.clone(),
-                size: spec.size.bytes(),
-                mode: None,
-                error: None,
-            })
-            .collect(),
+        mappings: SessionMapping::pending(&specs, &files),
         bridge_pid: None,
         owner_pid: pid,
         owner_start_time: game_process::start_time(pid as i32).unwrap_or(0),

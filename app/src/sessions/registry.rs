@@ -11,7 +11,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use bridgekeeper_protocol::MappingMode;
+use bridgekeeper_protocol::{MappingMode, MappingSpec};
 use serde::{Deserialize, Serialize};
 
 /// How a session's bridge was started.
@@ -37,6 +37,24 @@ pub struct SessionMapping {
     pub mode: Option<MappingMode>,
     /// Why it failed, if it did.
     pub error: Option<String>,
+}
+
+impl SessionMapping {
+    /// The mappings of a session about to start: `specs` with their backing
+    /// `files`, no mode yet.
+    pub fn pending(specs: &[MappingSpec], files: &[PathBuf]) -> Vec<SessionMapping> {
+        specs
+            .iter()
+            .zip(files)
+            .map(|(spec, file)| SessionMapping {
+                name: spec.name.win32().to_string(),
+                file: file.clone(),
+                size: spec.size.bytes(),
+                mode: None,
+                error: None,
+            })
+            .collect()
+    }
 }
 
 /// A session as stored on disk.

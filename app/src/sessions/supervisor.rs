@@ -39,6 +39,16 @@ pub enum Notice {
     Ended(Box<SessionStatus>),
 }
 
+/// Decides per appid whether a game may be attached automatically.
+#[derive(Clone)]
+pub struct AutoAttach(Arc<dyn Fn(u32) -> bool + Send + Sync>);
+
+impl std::fmt::Debug for AutoAttach {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AutoAttach(..)")
+    }
+}
+
 /// Watches for games and attaches bridges.
 #[derive(Debug)]
 pub struct Supervisor {
@@ -47,6 +57,7 @@ pub struct Supervisor {
     watch: ProcessWatch,
     serving: Arc<Mutex<HashSet<PathBuf>>>,
     notices: Sender<Notice>,
+    auto_attach: AutoAttach,
 }
 
 impl Supervisor {
@@ -64,7 +75,15 @@ impl Supervisor {
             watch: ProcessWatch::new(),
             serving: Arc::default(),
             notices,
+            auto_attach: AutoAttach(Arc::new(|_| true)),
         }
+    }
+
+    /// Attaches only to games whose appid `allow` accepts (asked each time a
+    /// game starts, so it may follow changing settings).
+    pub fn with_auto_attach(mut self, allow: impl Fn(u32) -> bool + Send + Sync + 'static) -> Self {
+        self.auto_attach = AutoAttach(Arc::new(allow));
+        self
     }
 
     /// Scans `/proc` every [`SCAN_INTERVAL`] until `stop` is set.
@@ -81,6 +100,13 @@ impl Supervisor {
             let Some(profile) = self.profile_for(&process) else {
                 continue;
             };
+            let appid = process
+                .appid()
+                .or_else(|| profile.appids.first().copied())
+                .unwrap_or(0);
+            if !(self.auto_attach.0)(appid) {
+                continue;
+            }
             let Some(prefix) = process.prefix() else {
                 continue;
             };

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use super::state::{SharedState, VerifyState, lock};
-use crate::profiles::{Catalog, parse_profile};
+use crate::profiles::parse_profile;
 use crate::sessions::attach::{attach as attach_game, find_running, followed_exes};
 use crate::sessions::status;
 use crate::sessions::stop::{StopOutcome, stop as stop_game};
@@ -226,8 +226,7 @@ fn save_settings(shared: &SharedState) {
     if let Ok(config) = &mut state.env.sessions {
         config.keep_files = keep;
     }
-    let dir = state.profiles_dir();
-    *state.catalog.write().unwrap_or_else(|e| e.into_inner()) = Catalog::load(dir.as_deref());
+    state.reload_profiles();
 }
 
 /// Checks a profile's TOML and writes it to the user profile folder as
@@ -258,7 +257,7 @@ pub fn save_profile(shared: &SharedState, text: &str) -> Result<PathBuf, String>
             file.display()
         )
     })?;
-    *state.catalog.write().unwrap_or_else(|e| e.into_inner()) = Catalog::load(Some(&dir));
+    state.reload_profiles();
     state.note(format!(
         "profile {} saved to {}",
         profile.id,

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use bridgekeeper_protocol::MappingMode;
 
-use crate::profiles::{Catalog, SharedCatalog, default_user_dir};
+use crate::profiles::{Catalog, CatalogWatcher, SharedCatalog, default_user_dir};
 use crate::sessions::verify::Report;
 use crate::sessions::{SessionConfig, SessionStatus};
 use crate::settings::{Settings, autostart};
@@ -140,6 +140,8 @@ pub struct AppState {
     pub watching: bool,
     /// Asked to repaint when a worker changes something.
     pub repaint: Option<egui::Context>,
+    /// Reloads `catalog` when a file in the user profile folder changes.
+    profile_watcher: Option<CatalogWatcher>,
 }
 
 /// The state shared between the window, the tray and the workers.
@@ -157,9 +159,8 @@ impl AppState {
     /// not searched yet (see `actions::refresh_discovery`).
     pub fn new(env: Env) -> AppState {
         let (settings, settings_problem) = Settings::load(&env.settings_file);
-        let dir = settings.profiles_dir.clone().or_else(default_user_dir);
-        let catalog = Arc::new(RwLock::new(Catalog::load(dir.as_deref())));
-        AppState {
+        let catalog = Arc::new(RwLock::new(Catalog::default()));
+        let mut state = AppState {
             env,
             settings,
             settings_problem,
@@ -172,6 +173,26 @@ impl AppState {
             log: VecDeque::new(),
             watching: false,
             repaint: None,
+            profile_watcher: None,
+        };
+        state.reload_profiles();
+        state
+    }
+
+    /// Reads the profiles again from the user profile folder in use, and
+    /// keeps watching that folder for changes.
+    pub fn reload_profiles(&mut self) {
+        let dir = self.profiles_dir();
+        *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = Catalog::load(dir.as_deref());
+        self.profile_watcher = None;
+        if let Some(dir) = dir {
+            match CatalogWatcher::start(&dir, Arc::clone(&self.catalog)) {
+                Ok(watcher) => self.profile_watcher = Some(watcher),
+                Err(err) => self.note(format!(
+                    "profiles in {} are not watched for changes: {err}",
+                    dir.display()
+                )),
+            }
         }
     }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
-use super::actions::{self, Action};
+use super::actions;
 use super::state::{SharedState, lock};
 use crate::sessions::supervisor::{Notice, Supervisor};
 
@@ -31,7 +31,13 @@ impl Watcher {
                 let stop = Arc::new(AtomicBool::new(false));
                 let (tx, rx) = mpsc::channel();
                 let flag = stop.clone();
-                std::thread::spawn(move || Supervisor::new(config, catalog, tx).run(&flag));
+                let settings = shared.clone();
+                let allow = move |appid| lock(&settings).settings.auto_attach_for(appid);
+                std::thread::spawn(move || {
+                    Supervisor::new(config, catalog, tx)
+                        .with_auto_attach(allow)
+                        .run(&flag)
+                });
                 let state = shared.clone();
                 std::thread::spawn(move || {
                     for notice in rx {
@@ -61,17 +67,12 @@ impl Drop for Watcher {
 }
 
 fn on_notice(shared: &SharedState, notice: Notice) {
-    let mut stop_again = None;
     {
         let mut s = lock(shared);
         match notice {
             Notice::Attached { status, game_pid } => {
                 s.refusals.remove(&status.appid);
                 s.note(format!("{} started (pid {game_pid}): bridged", status.game));
-                if !s.settings.auto_attach_for(status.appid) {
-                    // Auto-attach is off for this game only: undo it.
-                    stop_again = Some(status.appid);
-                }
             }
             Notice::Refused { game, pid, reason } => {
                 s.note(format!(
@@ -82,8 +83,5 @@ fn on_notice(shared: &SharedState, notice: Notice) {
         }
     }
     actions::refresh_sessions(shared);
-    if let Some(appid) = stop_again {
-        actions::run(shared, Action::Stop(appid));
-    }
     lock(shared).repaint();
 }
