@@ -159,3 +159,101 @@ impl Supervisor {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::process::CommandExt;
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::bridge::BridgeFiles;
+    use crate::sessions::Registry;
+
+    fn supervisor(dir: &std::path::Path) -> (Supervisor, mpsc::Receiver<Notice>) {
+        let profiles = dir.join("profiles");
+        std::fs::create_dir_all(&profiles).unwrap();
+        std::fs::write(
+            profiles.join("watched.toml"),
+            "id = \"watched\"\nname = \"Watched Sim\"\nappids = [4321]\nlive_exes = [\"WatchedSim.exe\"]\n\n\
+             [[mapping]]\nname = \"watched_page\"\nsize = 4096\n",
+        )
+        .unwrap();
+        let catalog = Arc::new(RwLock::new(Catalog::load(Some(&profiles))));
+        let config = SessionConfig {
+            registry: Registry::new(dir),
+            shm_dir: dir.join("shm"),
+            keep_files: false,
+            bridge: BridgeFiles {
+                exe: dir.join("b.exe"),
+                dll: dir.join("b.dll"),
+            },
+        };
+        let (sender, notices) = mpsc::channel();
+        (Supervisor::new(config, catalog, sender), notices)
+    }
+
+    /// A Linux process that looks like the game: its argv[0] is the live
+    /// exe and it carries a Wine prefix, but no Proton (so an attach is
+    /// refused before Wine would be needed).
+    fn fake_game(dir: &std::path::Path) -> std::process::Child {
+        std::process::Command::new("sleep")
+            .arg0("WatchedSim.exe")
+            .arg("30")
+            .env("WINEPREFIX", dir.join("pfx"))
+            .env("SteamAppId", "4321")
+            .env_remove("STEAM_COMPAT_TOOL_PATHS")
+            .spawn()
+            .unwrap()
+    }
+
+    fn notice_within(
+        supervisor: &mut Supervisor,
+        notices: &mpsc::Receiver<Notice>,
+    ) -> Option<Notice> {
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            supervisor.scan_once();
+            if let Ok(notice) = notices.recv_timeout(Duration::from_millis(100)) {
+                return Some(notice);
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn a_starting_game_is_attached_or_refused_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut supervisor, notices) = supervisor(dir.path());
+        supervisor.scan_once();
+        let mut game = fake_game(dir.path());
+        let notice = notice_within(&mut supervisor, &notices);
+        game.kill().unwrap();
+        game.wait().unwrap();
+        match notice {
+            Some(Notice::Refused {
+                game: name,
+                pid,
+                reason,
+            }) => {
+                assert_eq!(name, "Watched Sim");
+                assert_eq!(pid as u32, game.id());
+                assert!(reason.contains("STEAM_COMPAT_TOOL_PATHS"), "{reason}");
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn games_with_auto_attach_off_are_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let (supervisor, notices) = supervisor(dir.path());
+        let mut supervisor = supervisor.with_auto_attach(|appid| appid != 4321);
+        supervisor.scan_once();
+        let mut game = fake_game(dir.path());
+        let notice = notice_within(&mut supervisor, &notices);
+        game.kill().unwrap();
+        game.wait().unwrap();
+        assert!(notice.is_none(), "{notice:?}");
+    }
+}

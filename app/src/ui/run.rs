@@ -263,5 +263,10 @@ fn open_window(
         Some(ctx.clone()),
         Box::new(move |_cc| Ok(Box::new(Keep { window, returned }))),
     )
-    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}. Is DISPLAY or WAYLAND_DISPLAY set?"))
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "cannot open the window: {e}. Is DISPLAY or WAYLAND_DISPLAY set? Without a desktop, \
+             `bridgekeeper watch` attaches to games with no window (see `bridgekeeper --help`)"
+        )
+    })
 }
