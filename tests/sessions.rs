@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use bridgekeeper_e2e::app::App;
 use bridgekeeper_e2e::shm::ShmDir;
 use bridgekeeper_e2e::steam::FakeSteam;
-use bridgekeeper_e2e::wine::{WineGuard, wine, wine_env};
+use bridgekeeper_e2e::wine::{WineGuard, kill_wineserver, wine};
 use bridgekeeper_e2e::{GAME_MAGIC, unique_name, wait_for};
 use serde_json::Value;
 
@@ -61,17 +61,21 @@ impl World {
     /// Starts the game the way Steam does without our wrapper: the fake
     /// Proton with Steam's environment.
     fn start_game(&self, game_args: &[String]) -> Child {
-        let mut command = std::process::Command::new(self.steam.proton.join("proton"));
-        command
-            .arg("waitforexitandrun")
-            .args(game_args)
-            .envs(self.steam.game_env());
-        wine_env(&mut command, &self.wine.prefix);
-        command
+        self.steam
+            .game_command(&self.wine.prefix, game_args)
             .stdout(Stdio::piped())
             .stdin(Stdio::null())
             .spawn()
             .expect("starting the game")
+    }
+
+    /// `bridgekeeper attach APPID`.
+    fn attach(&self, appid: u32) -> std::process::Output {
+        self.app
+            .command()
+            .args(["attach", &appid.to_string()])
+            .output()
+            .expect("running bridgekeeper attach")
     }
 
     fn live_game_args(&self, extra: &[&str]) -> Vec<String> {
@@ -137,6 +141,14 @@ fn lines_of(child: &mut Child) -> mpsc::Receiver<String> {
         }
     });
     receiver
+}
+
+/// Waits until one of `lines` contains `text`.
+fn wait_line(lines: &mpsc::Receiver<String>, text: &str) {
+    wait_for(LONG, || {
+        lines.try_iter().any(|l| l.contains(text)).then_some(())
+    })
+    .unwrap_or_else(|| panic!("no line with {text:?}"));
 }
 
 fn wait_child(child: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
@@ -364,20 +376,9 @@ fn game_first_gives_copy_mode_in_status_and_data_still_flows() {
     };
     let mut game = world.start_game(&world.live_game_args(&["--run-ms", "6000"]));
     let lines = lines_of(&mut game);
-    wait_for(LONG, || {
-        lines
-            .try_iter()
-            .any(|l| l.contains("testgame: running"))
-            .then_some(())
-    })
-    .expect("game runs");
+    wait_line(&lines, "testgame: running");
 
-    let output = world
-        .app
-        .command()
-        .args(["attach", &world.steam.appid.to_string()])
-        .output()
-        .unwrap();
+    let output = world.attach(world.steam.appid);
     assert!(
         output.status.success(),
         "{}",
@@ -408,12 +409,7 @@ fn a_second_prefix_asking_for_the_same_file_is_refused() {
     let mut first =
         world.start_game(&world.live_game_args(&["--run-ms", "90000", "--delay-ms", "1000"]));
     let output = wait_for(LONG, || {
-        let out = world
-            .app
-            .command()
-            .args(["attach", &world.steam.appid.to_string()])
-            .output()
-            .unwrap();
+        let out = world.attach(world.steam.appid);
         out.status.success().then_some(out)
     });
     assert!(output.is_some(), "the first game is bridged");
@@ -436,28 +432,21 @@ fn a_second_prefix_asking_for_the_same_file_is_refused() {
             "OtherSim.exe",
         ),
     );
-    let mut command = std::process::Command::new(steam2.proton.join("proton"));
-    command
-        .arg("waitforexitandrun")
-        .args([
-            steam2.exe("OtherSim.exe"),
-            "game".into(),
-            "--map".into(),
-            format!("{}=8192", world.mapping),
-            "--run-ms".into(),
-            "4000".into(),
-        ])
-        .envs(steam2.game_env())
-        .stdout(Stdio::null());
-    wine_env(&mut command, prefix2);
-    let mut second = command.spawn().unwrap();
+    let second_args = [
+        steam2.exe("OtherSim.exe"),
+        "game".into(),
+        "--map".into(),
+        format!("{}=8192", world.mapping),
+        "--run-ms".into(),
+        "4000".into(),
+    ];
+    let mut second = steam2
+        .game_command(prefix2, &second_args)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
     let refused = wait_for(LONG, || {
-        let out = world
-            .app
-            .command()
-            .args(["attach", &steam2.appid.to_string()])
-            .output()
-            .unwrap();
+        let out = world.attach(steam2.appid);
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         (!out.status.success() && stderr.contains("already bridged")).then_some(stderr)
     })
@@ -489,12 +478,8 @@ fn a_second_prefix_asking_for_the_same_file_is_refused() {
     );
     let _ = first.kill();
     let _ = first.wait();
-    let _ = wine_env(std::process::Command::new("wineserver").arg("-k"), prefix2).status();
-    let _ = wine_env(
-        std::process::Command::new("wineserver").arg("-k"),
-        &world.wine.prefix,
-    )
-    .status();
+    kill_wineserver(prefix2);
+    kill_wineserver(&world.wine.prefix);
 }
 
 #[test]
@@ -524,12 +509,7 @@ fn killed_bridge_shows_in_status_and_killed_watcher_leaves_the_bridge_to_end_wit
 
     let mut game = world.start_game(&world.live_game_args(&["--run-ms", "8000"]));
     let output = wait_for(LONG, || {
-        let out = world
-            .app
-            .command()
-            .args(["attach", &world.steam.appid.to_string()])
-            .output()
-            .unwrap();
+        let out = world.attach(world.steam.appid);
         out.status.success().then_some(out)
     })
     .expect("attached again");
@@ -555,11 +535,7 @@ fn killed_bridge_shows_in_status_and_killed_watcher_leaves_the_bridge_to_end_wit
     );
     let _ = game.kill();
     let _ = game.wait();
-    let _ = wine_env(
-        std::process::Command::new("wineserver").arg("-k"),
-        &world.wine.prefix,
-    )
-    .status();
+    kill_wineserver(&world.wine.prefix);
 }
 
 #[test]
@@ -648,33 +624,23 @@ fn a_wine_build_other_than_the_running_wineservers_is_refused() {
     )
     .unwrap();
 
-    let mut command = std::process::Command::new(world.steam.proton.join("proton"));
-    command
-        .arg("waitforexitandrun")
-        .args(world.live_game_args(&["--run-ms", "20000"]))
-        .envs(world.steam.game_env())
+    let mut game = world
+        .steam
+        .game_command(
+            &world.wine.prefix,
+            &world.live_game_args(&["--run-ms", "20000"]),
+        )
         .env(
             "STEAM_COMPAT_TOOL_PATHS",
             format!("{}:{}", other.display(), world.steam.runtime.display()),
         )
-        .stdout(Stdio::piped());
-    wine_env(&mut command, &world.wine.prefix);
-    let mut game = command.spawn().unwrap();
-    let lines = lines_of(&mut game);
-    wait_for(LONG, || {
-        lines
-            .try_iter()
-            .any(|l| l.contains("testgame: running"))
-            .then_some(())
-    })
-    .expect("game runs");
-
-    let output = world
-        .app
-        .command()
-        .args(["attach", &world.steam.appid.to_string()])
-        .output()
+        .stdout(Stdio::piped())
+        .spawn()
         .unwrap();
+    let lines = lines_of(&mut game);
+    wait_line(&lines, "testgame: running");
+
+    let output = world.attach(world.steam.appid);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(
@@ -688,9 +654,5 @@ fn a_wine_build_other_than_the_running_wineservers_is_refused() {
     );
     let _ = game.kill();
     let _ = game.wait();
-    let _ = wine_env(
-        std::process::Command::new("wineserver").arg("-k"),
-        &world.wine.prefix,
-    )
-    .status();
+    kill_wineserver(&world.wine.prefix);
 }

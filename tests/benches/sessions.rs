@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use bridgekeeper_e2e::app::App;
 use bridgekeeper_e2e::shm::ShmDir;
 use bridgekeeper_e2e::steam::FakeSteam;
-use bridgekeeper_e2e::wine::{wine, wine_env};
+use bridgekeeper_e2e::wine::wine;
 use bridgekeeper_e2e::{unique_name, wait_for};
 
 const RUNS: usize = 7;
@@ -126,12 +126,10 @@ fn main() {
         // The last run lets the game create its section first: copy mode.
         let copy_mode = run == RUNS;
         let delay = if copy_mode { "0" } else { "1500" };
-        let mut command = std::process::Command::new(steam.proton.join("proton"));
-        command
-            .arg("waitforexitandrun")
-            .args(game_args(&["--run-ms", "5000", "--delay-ms", delay]))
-            .envs(steam.game_env());
-        wine_env(&mut command, &wine.prefix);
+        let mut command = steam.game_command(
+            &wine.prefix,
+            &game_args(&["--run-ms", "5000", "--delay-ms", delay]),
+        );
         let spawned = Instant::now();
         let mut game: Child = command.stdout(Stdio::null()).spawn().unwrap();
         let (at, line) = wait_for(LONG, || {

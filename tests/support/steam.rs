@@ -147,6 +147,18 @@ impl FakeSteam {
         command
     }
 
+    /// The game started the way Steam does without a wrapper: this Proton's
+    /// `proton waitforexitandrun` with Steam's environment, in `prefix`.
+    pub fn game_command(&self, prefix: &Path, game_args: &[String]) -> std::process::Command {
+        let mut command = std::process::Command::new(self.proton.join("proton"));
+        command
+            .arg("waitforexitandrun")
+            .args(game_args)
+            .envs(self.game_env());
+        crate::wine::wine_env(&mut command, prefix);
+        command
+    }
+
     /// A path in the game folder.
     pub fn exe(&self, name: &str) -> String {
         self.game_dir.join(name).display().to_string()

@@ -105,10 +105,7 @@ fn init_prefix(label: &str) -> PathBuf {
     let name = stem.split('-').next().unwrap_or(stem);
     let prefix = workspace().join("target/e2e").join(name).join(label);
     if prefix.exists() {
-        let _ = Command::new("wineserver")
-            .arg("-k")
-            .env("WINEPREFIX", &prefix)
-            .status();
+        kill_wineserver(&prefix);
         std::fs::remove_dir_all(&prefix).expect("removing the old test prefix");
     }
     std::fs::create_dir_all(&prefix).expect("creating the test prefix");
@@ -125,6 +122,11 @@ fn init_prefix(label: &str) -> PathBuf {
     run("wineboot", "-i");
     run("wineserver", "-w");
     prefix
+}
+
+/// Ends every Wine process of `prefix` (`wineserver -k`).
+pub fn kill_wineserver(prefix: &Path) {
+    let _ = wine_env(Command::new("wineserver").arg("-k"), prefix).status();
 }
 
 /// Sets the environment every test Wine process gets: the prefix, quiet
