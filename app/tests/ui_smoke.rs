@@ -2,6 +2,7 @@
 //! against a fixture Steam tree and saves a screenshot to
 //! `target/artifacts/ui-smoke.png`.
 
+mod desktop;
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -9,26 +10,6 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use support::steam_fixture::{AppSpec, SteamFixture};
-
-fn tool(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")?
-        .to_str()?
-        .split(':')
-        .map(|d| Path::new(d).join(name))
-        .find(|p| p.is_file())
-}
-
-fn required_or_skip(name: &str) -> Option<PathBuf> {
-    let found = tool(name);
-    if found.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{name} is missing; scripts/test installs it"
-        );
-        eprintln!("skipped: {name} is not installed");
-    }
-    found
-}
 
 fn free_display() -> u32 {
     (90..200)
@@ -41,7 +22,7 @@ fn free_display() -> u32 {
 
 #[test]
 fn window_opens_under_xvfb_and_saves_a_screenshot() {
-    let Some(xvfb) = required_or_skip("Xvfb") else {
+    let Some(xvfb) = desktop::require(&["Xvfb"], "xvfb").map(|mut t| t.remove(0)) else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();

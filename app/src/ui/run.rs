@@ -257,7 +257,8 @@ fn open_window(
         frames: 0,
         shot_saved: Arc::new(AtomicBool::new(false)),
     };
-    eframe::run_native_ext(
+    tracing::info!("window opened");
+    let result = eframe::run_native_ext(
         "Bridgekeeper",
         options,
         Some(ctx.clone()),
@@ -268,5 +269,7 @@ fn open_window(
             "cannot open the window: {e}. Is DISPLAY or WAYLAND_DISPLAY set? Without a desktop, \
              `bridgekeeper watch` attaches to games with no window (see `bridgekeeper --help`)"
         )
-    })
+    });
+    tracing::info!("window closed");
+    result
 }
