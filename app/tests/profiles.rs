@@ -527,3 +527,62 @@ fn listing_shows_user_profiles_and_problems() {
         "{table}"
     );
 }
+
+#[test]
+fn several_user_folders_load_in_order_and_reload_when_either_changes() {
+    let root = tempfile::tempdir().unwrap();
+    let (first, second) = (root.path().join("mine"), root.path().join("shared"));
+    std::fs::create_dir_all(&first).unwrap();
+    std::fs::create_dir_all(&second).unwrap();
+    std::fs::write(first.join("mine.toml"), VALID).unwrap();
+    std::fs::write(second.join("same-id.toml"), VALID.replace("8192", "4096")).unwrap();
+    std::fs::write(
+        second.join("other.toml"),
+        VALID
+            .replace("my-game", "other-game")
+            .replace("999001", "999002"),
+    )
+    .unwrap();
+
+    let catalog = Catalog::load_dirs([first.as_path(), second.as_path()]);
+    let mine = catalog.get("my-game").expect("the first folder's profile");
+    assert!(mine.file.contains("mine"), "{}", mine.file);
+    assert_eq!(
+        size(&mine.profile, "my_page"),
+        8192,
+        "the first folder wins"
+    );
+    assert!(
+        catalog.get("other-game").is_some(),
+        "the second folder adds profiles"
+    );
+    let rejected = &catalog.rejected()[0];
+    assert!(rejected.file.contains("same-id.toml"), "{rejected:?}");
+    assert!(
+        rejected.problems[0].to_string().contains("already defined"),
+        "{rejected:?}"
+    );
+
+    let shared = Arc::new(RwLock::new(Catalog::default()));
+    let watcher =
+        CatalogWatcher::start_dirs(&[first.clone(), second.clone()], Arc::clone(&shared)).unwrap();
+    assert!(
+        shared.read().unwrap().get("other-game").is_some(),
+        "initial load of both"
+    );
+    std::fs::write(
+        second.join("third.toml"),
+        VALID
+            .replace("my-game", "third-game")
+            .replace("999001", "999003"),
+    )
+    .unwrap();
+    wait_until("a profile added to the second folder shows", || {
+        shared.read().unwrap().get("third-game").is_some()
+    });
+    assert!(
+        shared.read().unwrap().get("my-game").is_some(),
+        "the first folder is still loaded"
+    );
+    drop(watcher);
+}

@@ -140,11 +140,18 @@ impl Catalog {
     /// nothing; every bad file is kept in [`Catalog::rejected`] and the
     /// others still load.
     pub fn load(user_dir: Option<&Path>) -> Self {
+        Self::load_dirs(user_dir)
+    }
+
+    /// Like [`Catalog::load`], with several user directories read in order.
+    /// A profile id defined in two user files is kept from the first and the
+    /// second file is rejected with a problem that names both.
+    pub fn load_dirs<'a>(user_dirs: impl IntoIterator<Item = &'a Path>) -> Self {
         let mut catalog = Catalog::default();
         for (name, text) in BUILTIN {
             catalog.add(Origin::BuiltIn, display_path(name), Ok((*text).to_string()));
         }
-        if let Some(dir) = user_dir {
+        for dir in user_dirs {
             for (file, text) in read_user_dir(dir, &mut catalog.rejected) {
                 catalog.add(Origin::User, file, text);
             }

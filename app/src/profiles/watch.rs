@@ -53,31 +53,48 @@ impl CatalogWatcher {
     /// Creates `dir` if needed, loads the catalog from it into `catalog`,
     /// then reloads it there whenever a `*.toml` file in `dir` changes.
     pub fn start(dir: &Path, catalog: SharedCatalog) -> Result<Self, WatchError> {
-        let dir = dir.to_path_buf();
-        std::fs::create_dir_all(&dir).map_err(|source| WatchError::CreateDir {
-            dir: dir.clone(),
-            source,
-        })?;
+        Self::start_dirs(&[dir.to_path_buf()], catalog)
+    }
+
+    /// Like [`CatalogWatcher::start`] for several directories, loaded with
+    /// [`Catalog::load_dirs`] in order; a change in any reloads them all.
+    pub fn start_dirs(dirs: &[PathBuf], catalog: SharedCatalog) -> Result<Self, WatchError> {
+        let dirs = dirs.to_vec();
         let (tx, rx) = mpsc::channel();
-        let notify_err = |source| WatchError::Notify {
-            dir: dir.clone(),
-            source,
-        };
-        let mut watcher = notify::recommended_watcher(tx).map_err(notify_err)?;
-        watcher
-            .watch(&dir, RecursiveMode::NonRecursive)
-            .map_err(notify_err)?;
-        store(&catalog, Catalog::load(Some(&dir)));
+        let mut watcher = None;
+        for dir in &dirs {
+            std::fs::create_dir_all(dir).map_err(|source| WatchError::CreateDir {
+                dir: dir.clone(),
+                source,
+            })?;
+            let notify_err = |source| WatchError::Notify {
+                dir: dir.clone(),
+                source,
+            };
+            let w = match &mut watcher {
+                Some(w) => w,
+                None => {
+                    watcher.insert(notify::recommended_watcher(tx.clone()).map_err(notify_err)?)
+                }
+            };
+            w.watch(dir, RecursiveMode::NonRecursive)
+                .map_err(notify_err)?;
+        }
+        drop(tx);
+        store(
+            &catalog,
+            Catalog::load_dirs(dirs.iter().map(PathBuf::as_path)),
+        );
         let reloads = Arc::new(AtomicU64::new(0));
         let thread = {
             let reloads = Arc::clone(&reloads);
             std::thread::Builder::new()
                 .name("profile-watch".into())
-                .spawn(move || run(&dir, &rx, &catalog, &reloads))
+                .spawn(move || run(&dirs, &rx, &catalog, &reloads))
                 .ok()
         };
         Ok(CatalogWatcher {
-            watcher: Some(watcher),
+            watcher,
             thread,
             reloads,
         })
@@ -104,7 +121,7 @@ fn store(catalog: &SharedCatalog, fresh: Catalog) {
 }
 
 fn run(
-    dir: &Path,
+    dirs: &[PathBuf],
     rx: &Receiver<notify::Result<Event>>,
     catalog: &SharedCatalog,
     reloads: &AtomicU64,
@@ -121,9 +138,12 @@ fn run(
                 Err(RecvTimeoutError::Disconnected) => return,
             }
         }
-        store(catalog, Catalog::load(Some(dir)));
+        store(
+            catalog,
+            Catalog::load_dirs(dirs.iter().map(PathBuf::as_path)),
+        );
         reloads.fetch_add(1, Ordering::AcqRel);
-        tracing::debug!(dir = %dir.display(), "profiles reloaded");
+        tracing::debug!(dirs = ?dirs, "profiles reloaded");
     }
 }
 

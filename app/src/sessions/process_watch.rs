@@ -1,7 +1,7 @@
 //! Noticing new processes by scanning `/proc`, reading each new process
 //! once, and the command line of young processes again until they settle
-//! (a process's command line changes when it execs, which Wine and Proton
-//! do right after fork).
+//! (a process's command line and environment change when it execs, which
+//! Wine and Proton do right after fork).
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -37,7 +37,7 @@ impl ProcessWatch {
         let mut found = Vec::new();
         for (info, scans) in self.settling.values_mut() {
             let before = info.exe_name.clone();
-            if info.refresh_cmdline() && info.exe_name != before {
+            if info.refresh() && info.exe_name != before {
                 found.push(info.clone());
             }
             *scans += 1;

@@ -170,13 +170,15 @@ mod tests {
     use crate::bridge::BridgeFiles;
     use crate::sessions::Registry;
 
-    fn supervisor(dir: &std::path::Path) -> (Supervisor, mpsc::Receiver<Notice>) {
+    fn supervisor(dir: &std::path::Path, exe: &str) -> (Supervisor, mpsc::Receiver<Notice>) {
         let profiles = dir.join("profiles");
         std::fs::create_dir_all(&profiles).unwrap();
         std::fs::write(
             profiles.join("watched.toml"),
-            "id = \"watched\"\nname = \"Watched Sim\"\nappids = [4321]\nlive_exes = [\"WatchedSim.exe\"]\n\n\
-             [[mapping]]\nname = \"watched_page\"\nsize = 4096\n",
+            format!(
+                "id = \"watched\"\nname = \"Watched Sim\"\nappids = [4321]\nlive_exes = [\"{exe}\"]\n\n\
+                 [[mapping]]\nname = \"watched_page\"\nsize = 4096\n"
+            ),
         )
         .unwrap();
         let catalog = Arc::new(RwLock::new(Catalog::load(Some(&profiles))));
@@ -196,9 +198,9 @@ mod tests {
     /// A Linux process that looks like the game: its argv[0] is the live
     /// exe and it carries a Wine prefix, but no Proton (so an attach is
     /// refused before Wine would be needed).
-    fn fake_game(dir: &std::path::Path) -> std::process::Child {
+    fn fake_game(dir: &std::path::Path, exe: &str) -> std::process::Child {
         std::process::Command::new("sleep")
-            .arg0("WatchedSim.exe")
+            .arg0(exe)
             .arg("30")
             .env("WINEPREFIX", dir.join("pfx"))
             .env("SteamAppId", "4321")
@@ -224,9 +226,9 @@ mod tests {
     #[test]
     fn a_starting_game_is_attached_or_refused_with_the_reason() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut supervisor, notices) = supervisor(dir.path());
+        let (mut supervisor, notices) = supervisor(dir.path(), "RefusedSim.exe");
         supervisor.scan_once();
-        let mut game = fake_game(dir.path());
+        let mut game = fake_game(dir.path(), "RefusedSim.exe");
         let notice = notice_within(&mut supervisor, &notices);
         game.kill().unwrap();
         game.wait().unwrap();
@@ -247,10 +249,10 @@ mod tests {
     #[test]
     fn games_with_auto_attach_off_are_left_alone() {
         let dir = tempfile::tempdir().unwrap();
-        let (supervisor, notices) = supervisor(dir.path());
+        let (supervisor, notices) = supervisor(dir.path(), "SkippedSim.exe");
         let mut supervisor = supervisor.with_auto_attach(|appid| appid != 4321);
         supervisor.scan_once();
-        let mut game = fake_game(dir.path());
+        let mut game = fake_game(dir.path(), "SkippedSim.exe");
         let notice = notice_within(&mut supervisor, &notices);
         game.kill().unwrap();
         game.wait().unwrap();

@@ -20,6 +20,8 @@ pub struct Settings {
     /// The folder of user profiles; `None` is the default
     /// (`~/.config/bridgekeeper/profiles`).
     pub profiles_dir: Option<PathBuf>,
+    /// More folders of user profiles, read after `profiles_dir`.
+    pub extra_profile_dirs: Vec<PathBuf>,
     /// Keep the `/dev/shm` files after a session ends.
     pub keep_files: bool,
     /// Start in the tray at login (mirrors the autostart entry).
@@ -32,6 +34,7 @@ impl Default for Settings {
             auto_attach: true,
             auto_attach_games: BTreeMap::new(),
             profiles_dir: None,
+            extra_profile_dirs: Vec::new(),
             keep_files: false,
             start_at_login: false,
         }
@@ -97,6 +100,7 @@ mod tests {
         s.auto_attach_games.insert(805_550, false);
         s.keep_files = true;
         s.profiles_dir = Some("/tmp/p".into());
+        s.extra_profile_dirs = vec!["/tmp/shared profiles".into()];
         s.save(&path).unwrap();
         assert_eq!(Settings::load(&path).0, s);
         assert!(!s.auto_attach_for(805_550));

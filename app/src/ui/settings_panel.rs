@@ -12,6 +12,8 @@ use super::state::AppState;
 pub struct SettingsPanel {
     /// The profile folder being typed.
     pub profiles_dir: Option<String>,
+    /// The extra profile folders being edited, one per line.
+    pub extra_profile_dirs: Option<String>,
 }
 
 impl SettingsPanel {
@@ -86,6 +88,33 @@ impl SettingsPanel {
             "Profiles you create are saved there as <id>.toml; files there add profiles or \
              replace a built-in one with the same id.",
         );
+        let extra = self.extra_profile_dirs.get_or_insert_with(|| {
+            let dirs: Vec<String> = state
+                .settings
+                .extra_profile_dirs
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect();
+            dirs.join("\n")
+        });
+        ui.horizontal(|ui| {
+            let l = ui.label("More profile folders, one per line:");
+            ui.add(
+                egui::TextEdit::multiline(extra)
+                    .desired_rows(2)
+                    .desired_width(360.0),
+            )
+            .labelled_by(l.id);
+            if ui.button("Use these folders").clicked() {
+                state.settings.extra_profile_dirs = extra
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(PathBuf::from)
+                    .collect();
+                changed = true;
+            }
+        });
         ui.label(format!(
             "Settings file: {}",
             state.env.settings_file.display()

@@ -182,18 +182,23 @@ impl AppState {
     /// Reads the profiles again from the user profile folder in use, and
     /// keeps watching that folder for changes.
     pub fn reload_profiles(&mut self) {
-        let dir = self.profiles_dir();
-        *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = Catalog::load(dir.as_deref());
+        let dirs = self.all_profile_dirs();
+        *self.catalog.write().unwrap_or_else(|e| e.into_inner()) =
+            Catalog::load_dirs(dirs.iter().map(PathBuf::as_path));
         self.profile_watcher = None;
-        if let Some(dir) = dir {
-            match CatalogWatcher::start(&dir, Arc::clone(&self.catalog)) {
-                Ok(watcher) => self.profile_watcher = Some(watcher),
-                Err(err) => self.note(format!(
-                    "profiles in {} are not watched for changes: {err}",
-                    dir.display()
-                )),
-            }
+        match CatalogWatcher::start_dirs(&dirs, Arc::clone(&self.catalog)) {
+            Ok(watcher) => self.profile_watcher = Some(watcher),
+            Err(err) => self.note(format!("profiles are not watched for changes: {err}")),
         }
+    }
+
+    /// Every user profile folder: the main one (where new profiles are
+    /// saved), then the extra ones.
+    pub fn all_profile_dirs(&self) -> Vec<PathBuf> {
+        self.profiles_dir()
+            .into_iter()
+            .chain(self.settings.extra_profile_dirs.iter().cloned())
+            .collect()
     }
 
     /// Wraps the state for sharing.
