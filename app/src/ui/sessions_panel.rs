@@ -3,7 +3,7 @@
 //! flows. Each mapping file is read (safely, see `shm::MappingReader`) a
 //! few times a second while the panel shows.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -13,11 +13,75 @@ use super::Request;
 use super::actions::Action;
 use super::inspector::QUIET;
 use super::state::AppState;
+use crate::profiles::{Catalog, Field, FieldType, Scalar, Value};
 use crate::sessions::{SessionState, SessionStatus};
 use crate::shm::{ChangeTracker, MappingReader, ReadState};
 
-/// How often a mapping is read for the table.
+/// How often a mapping is read for the table; a game that updates faster
+/// shows "≥ 20" unless its profile names a packet counter.
 const POLL: Duration = Duration::from_millis(50);
+
+/// The game's own update rate, from a packet counter it advances on every
+/// update (the profile's `liveness` field): the file is only sampled a few
+/// times a second, so counting changes seen would cap the rate there.
+#[derive(Debug)]
+pub struct CounterRate {
+    field: Field,
+    samples: VecDeque<(Instant, i128)>,
+}
+
+impl CounterRate {
+    /// How far back the rate looks.
+    const WINDOW: Duration = Duration::from_secs(2);
+
+    /// A rate read from `field`, when it is an integer counter.
+    pub fn of(field: &Field) -> Option<CounterRate> {
+        let integer = matches!(
+            field.ty,
+            FieldType::Scalar(
+                Scalar::I8
+                    | Scalar::U8
+                    | Scalar::I16
+                    | Scalar::U16
+                    | Scalar::I32
+                    | Scalar::U32
+                    | Scalar::I64
+                    | Scalar::U64
+            )
+        );
+        integer.then(|| CounterRate {
+            field: field.clone(),
+            samples: VecDeque::new(),
+        })
+    }
+
+    /// Records the counter in `page` at `now`.
+    pub fn sample(&mut self, page: &[u8], now: Instant) {
+        let value = match self.field.read(page) {
+            Some(Value::Int(v)) => i128::from(v),
+            Some(Value::UInt(v)) => i128::from(v),
+            _ => return,
+        };
+        if self.samples.back().is_some_and(|&(_, last)| value < last) {
+            self.samples.clear();
+        }
+        self.samples.push_back((now, value));
+        while self
+            .samples
+            .front()
+            .is_some_and(|&(t, _)| now.saturating_duration_since(t) > Self::WINDOW)
+        {
+            self.samples.pop_front();
+        }
+    }
+
+    /// Counter steps per second over the window, once it spans half a second.
+    pub fn per_second(&self) -> Option<f64> {
+        let (&(t0, v0), &(t1, v1)) = (self.samples.front()?, self.samples.back()?);
+        let span = t1.saturating_duration_since(t0).as_secs_f64();
+        (span >= 0.5).then(|| (v1 - v0) as f64 / span)
+    }
+}
 
 /// The live figures of one mapping file.
 #[derive(Debug)]
@@ -25,6 +89,8 @@ pub struct Monitor {
     reader: MappingReader,
     /// Its changes.
     pub tracker: ChangeTracker,
+    /// The game's update rate, when its profile names a packet counter.
+    pub counter: Option<CounterRate>,
     last_poll: Option<Instant>,
 }
 
@@ -39,6 +105,9 @@ impl Monitor {
         self.last_poll = Some(now);
         if let ReadState::Live { .. } = self.reader.refresh() {
             self.tracker.update(self.reader.data(), now);
+            if let Some(counter) = &mut self.counter {
+                counter.sample(self.reader.data(), now);
+            }
         }
     }
 }
@@ -48,6 +117,17 @@ impl Monitor {
 pub struct SessionsPanel {
     /// Monitors by file.
     pub monitors: HashMap<PathBuf, Monitor>,
+}
+
+/// The profile's packet counter for `mapping`, if it names one.
+fn liveness_field<'a>(
+    catalog: Option<&'a Catalog>,
+    profile: &str,
+    mapping: &str,
+) -> Option<&'a Field> {
+    let profile = &catalog?.get(profile)?.profile;
+    let m = profile.mapping(mapping)?;
+    profile.layout_of(m)?.field(m.liveness.as_deref()?)
 }
 
 /// The word for a mapping's mode.
@@ -62,11 +142,17 @@ pub fn mode_label(mode: Option<MappingMode>) -> &'static str {
 impl SessionsPanel {
     /// Draws every session; returns what the person asked for.
     pub fn ui(&mut self, ui: &mut egui::Ui, state: &AppState) -> Vec<Request> {
-        self.sessions_ui(ui, &state.sessions)
+        let catalog = state.catalog.read().unwrap_or_else(|e| e.into_inner());
+        self.sessions_ui(ui, &state.sessions, Some(&catalog))
     }
 
-    /// Draws `sessions` (used directly by tests).
-    pub fn sessions_ui(&mut self, ui: &mut egui::Ui, sessions: &[SessionStatus]) -> Vec<Request> {
+    /// Draws `sessions`, with their profiles from `catalog` when given.
+    pub fn sessions_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        sessions: &[SessionStatus],
+        catalog: Option<&Catalog>,
+    ) -> Vec<Request> {
         let mut out = Vec::new();
         ui.heading("Sessions");
         if sessions.is_empty() {
@@ -80,7 +166,7 @@ impl SessionsPanel {
         for session in sessions {
             egui::Frame::group(ui.style()).show(ui, |ui| {
                 ui.set_width(ui.available_width());
-                self.session(ui, session, now, &mut out);
+                self.session(ui, session, catalog, now, &mut out);
             });
         }
         let live: Vec<&PathBuf> = sessions
@@ -96,6 +182,7 @@ impl SessionsPanel {
         &mut self,
         ui: &mut egui::Ui,
         session: &SessionStatus,
+        catalog: Option<&Catalog>,
         now: Instant,
         out: &mut Vec<Request>,
     ) {
@@ -149,6 +236,8 @@ impl SessionsPanel {
                         .or_insert_with(|| Monitor {
                             reader: MappingReader::new(&m.file),
                             tracker: ChangeTracker::new(),
+                            counter: liveness_field(catalog, &session.profile, &m.name)
+                                .and_then(CounterRate::of),
                             last_poll: None,
                         });
                     monitor.poll(now);
@@ -157,7 +246,16 @@ impl SessionsPanel {
                     ui.label(format!("{} bytes", m.size));
                     ui.label(mode_label(m.mode));
                     let t = &monitor.tracker;
-                    ui.label(t.updates_per_second(now).to_string());
+                    let sampled = 1000 / POLL.as_millis() as usize;
+                    ui.label(
+                        match monitor.counter.as_ref().and_then(CounterRate::per_second) {
+                            Some(rate) => format!("{rate:.0}"),
+                            None => match t.updates_per_second(now) {
+                                n if n >= sampled => format!("≥ {sampled}"),
+                                n => n.to_string(),
+                            },
+                        },
+                    );
                     ui.label(t.last_change().map_or("never".to_string(), |c| {
                         format!(
                             "{:.1} s ago",
@@ -190,5 +288,47 @@ impl SessionsPanel {
                     ui.end_row();
                 }
             });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counter() -> CounterRate {
+        CounterRate::of(&Field {
+            name: "packetId".into(),
+            offset: 0,
+            ty: FieldType::Scalar(Scalar::U32),
+            unit: String::new(),
+            note: String::new(),
+        })
+        .expect("an integer field")
+    }
+
+    #[test]
+    fn the_games_rate_comes_from_its_packet_counter() {
+        let mut rate = counter();
+        let t0 = Instant::now();
+        rate.sample(&0u32.to_le_bytes(), t0);
+        assert_eq!(rate.per_second(), None, "not enough time yet");
+        rate.sample(&150u32.to_le_bytes(), t0 + Duration::from_millis(500));
+        rate.sample(&300u32.to_le_bytes(), t0 + Duration::from_secs(1));
+        assert_eq!(rate.per_second(), Some(300.0));
+
+        rate.sample(&5u32.to_le_bytes(), t0 + Duration::from_millis(1100));
+        assert_eq!(rate.per_second(), None, "a restarted counter starts over");
+    }
+
+    #[test]
+    fn only_integer_fields_count() {
+        let clock = Field {
+            name: "mCurrentET".into(),
+            offset: 0,
+            ty: FieldType::Scalar(Scalar::F64),
+            unit: "s".into(),
+            note: String::new(),
+        };
+        assert!(CounterRate::of(&clock).is_none());
     }
 }
