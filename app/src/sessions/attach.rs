@@ -222,14 +222,25 @@ pub fn attach(
 /// else a launcher; only processes with a Wine prefix, and with `appid` when
 /// they carry one.
 pub fn find_running(profile: &Profile, appid: u32) -> Option<ProcessInfo> {
-    let mut candidates: Vec<ProcessInfo> = super::process_watch::ProcessWatch::new()
-        .scan()
-        .into_iter()
-        .filter(|p| p.prefix().is_some() && profile.matches_exe(&p.exe_name))
-        .filter(|p| p.appid().is_none_or(|id| id == appid))
-        .collect();
-    candidates.sort_by_key(|p| !profile.is_live_exe(&p.exe_name));
-    candidates.into_iter().next()
+    // A game that is just starting may still be between fork and exec:
+    // look again for a moment before saying it does not run.
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    loop {
+        let mut candidates: Vec<ProcessInfo> = super::process_watch::ProcessWatch::new()
+            .scan()
+            .into_iter()
+            .filter(|p| p.prefix().is_some() && profile.matches_exe(&p.exe_name))
+            .filter(|p| p.appid().is_none_or(|id| id == appid))
+            .collect();
+        candidates.sort_by_key(|p| !profile.is_live_exe(&p.exe_name));
+        if let Some(found) = candidates.into_iter().next() {
+            return Some(found);
+        }
+        if std::time::Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(super::process_watch::SCAN_INTERVAL);
+    }
 }
 
 /// The file that asks session `id`'s bridge to stop.

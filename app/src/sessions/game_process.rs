@@ -151,16 +151,16 @@ pub fn file_name(path: &[u8]) -> &[u8] {
 
 fn exe_name(cmdline: &[OsString]) -> String {
     let name = |arg: &OsString| String::from_utf8_lossy(file_name(arg.as_bytes())).into_owned();
-    let Some(first) = cmdline.first() else {
-        return String::new();
-    };
-    let first_name = name(first);
     let is_loader =
-        first_name.starts_with("wine") && !first_name.to_ascii_lowercase().ends_with(".exe");
-    match cmdline.get(1) {
-        Some(second) if is_loader => name(second),
-        _ => first_name,
-    }
+        |name: &str| name.starts_with("wine") && !name.to_ascii_lowercase().ends_with(".exe");
+    // While a Wine loader (wine, wine64, wine64-preloader …) starts a
+    // program, the program is the first argument that is not a loader.
+    cmdline
+        .iter()
+        .map(name)
+        .find(|n| !is_loader(n))
+        .or_else(|| cmdline.first().map(name))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -191,6 +191,14 @@ mod tests {
         assert_eq!(
             exe_name(&line(&["/opt/proton/files/bin/wine64-preloader", "x.exe"])),
             "x.exe"
+        );
+        assert_eq!(
+            exe_name(&line(&[
+                "/usr/lib/wine/wine64-preloader",
+                "/usr/lib/wine/wine64",
+                "/g/acs.exe"
+            ])),
+            "acs.exe"
         );
         assert_eq!(exe_name(&line(&["/usr/bin/python3", "proton"])), "python3");
         assert_eq!(exe_name(&[]), "");
