@@ -179,16 +179,7 @@ fn discover_installation(root: install::Root, options: &DiscoveryOptions, out: &
             ));
         }
         let running = options.running.get(&appid);
-        let prefix = compatdata::find_prefix(
-            appid,
-            &steamapps,
-            running.and_then(|r| r.compat_data_path.as_deref()),
-        );
-        note_other_prefixes(&prefix, &mut warnings);
-        let config_info = prefix
-            .compat_data
-            .as_deref()
-            .and_then(|d| compatdata::read_config_info(d, &mut warnings));
+        let (prefix, config_info) = prefix_of(appid, &steamapps, running, &mut warnings);
         let mapped = mapping.per_app.get(&appid).map(String::as_str);
         let needs_appinfo = mapped.is_none() && config_info.is_none();
         let valve_default = if needs_appinfo {
@@ -241,16 +232,7 @@ fn discover_installation(root: install::Root, options: &DiscoveryOptions, out: &
     for shortcut in shortcuts::read_all(&root.path, global) {
         let mut warnings = Vec::new();
         let running = options.running.get(&shortcut.appid);
-        let prefix = compatdata::find_prefix(
-            shortcut.appid,
-            &steamapps,
-            running.and_then(|r| r.compat_data_path.as_deref()),
-        );
-        note_other_prefixes(&prefix, &mut warnings);
-        let config_info = prefix
-            .compat_data
-            .as_deref()
-            .and_then(|d| compatdata::read_config_info(d, &mut warnings));
+        let (prefix, config_info) = prefix_of(shortcut.appid, &steamapps, running, &mut warnings);
         let sources = proton::Sources {
             running: running.and_then(|r| r.tool_paths.as_deref()),
             mapping: mapping.per_app.get(&shortcut.appid).map(String::as_str),
@@ -374,13 +356,31 @@ fn pick_duplicate(mut found: Vec<FoundApp>, libraries: &[LibraryInfo]) -> Option
     Some(chosen)
 }
 
-fn note_other_prefixes(prefix: &compatdata::PrefixFound, warnings: &mut Vec<Warning>) {
+/// The prefix of `appid` (the running game's own when given), with a
+/// warning for every other prefix found, and the `config_info` Proton left
+/// in it.
+fn prefix_of(
+    appid: u32,
+    steamapps: &[&Path],
+    running: Option<&RunningGame>,
+    warnings: &mut Vec<Warning>,
+) -> (compatdata::PrefixFound, Option<compatdata::ConfigInfo>) {
+    let prefix = compatdata::find_prefix(
+        appid,
+        steamapps,
+        running.and_then(|r| r.compat_data_path.as_deref()),
+    );
     for other in &prefix.others {
         warnings.push(Warning::new(
             other,
             "is another prefix for this game; the one with the newest pfx.lock is used",
         ));
     }
+    let config_info = prefix
+        .compat_data
+        .as_deref()
+        .and_then(|d| compatdata::read_config_info(d, warnings));
+    (prefix, config_info)
 }
 
 fn list_tools(root: &Path, tools: &compat_tools::ToolIndex) -> Vec<CompatTool> {
