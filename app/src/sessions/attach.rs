@@ -128,7 +128,7 @@ pub fn attach(
         .collect();
     clash::check(registry, &plan.prefix, &files)?;
     for spec in &specs {
-        backing_files::prepare(&config.shm_dir, &spec.name)?;
+        backing_files::prepare(&config.shm_dir, spec)?;
     }
     registry.ensure().map_err(|source| AttachError::Registry {
         dir: registry.dir().to_path_buf(),

@@ -1,12 +1,19 @@
 //! Backing files in `/dev/shm`, prepared on the Linux side before the bridge
 //! opens them: never through a symlink, never someone else's, never
-//! world-writable.
+//! world-writable, and with every byte of their size reserved.
+//!
+//! tmpfs allocates pages lazily: `ftruncate` succeeds on a full `/dev/shm`,
+//! and whoever first touches an unbacked page of a mapping (the game!) gets
+//! `SIGBUS`. So each file's space is reserved with `posix_fallocate` before
+//! the bridge or the game can map it, and a full `/dev/shm` shows here, as
+//! a clear error, instead. Files only ever grow: a Linux reader may still
+//! map the old size, and touching a page past a shrunk end is `SIGBUS` too.
 
 use std::fs::{self, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use bridgekeeper_protocol::MappingName;
+use bridgekeeper_protocol::{MappingName, MappingSpec};
 
 /// A backing file that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +29,16 @@ pub enum FileError {
     NotAFile(PathBuf),
     #[error("{path} belongs to user {owner}, not to you; remove it or ask its owner to")]
     Foreign { path: PathBuf, owner: u32 },
+    #[error(
+        "cannot reserve {size} bytes for {path}: {source}; {dir} is full. Free space there \
+         (`df -h {dir}` shows it; stale files of ended sessions can go) or make it larger"
+    )]
+    NoSpace {
+        path: PathBuf,
+        dir: PathBuf,
+        size: u64,
+        source: std::io::Error,
+    },
 }
 
 /// The path of `name`'s backing file in `dir`.
@@ -29,10 +46,51 @@ pub fn path_of(dir: &Path, name: &MappingName) -> PathBuf {
     dir.join(name.file_name())
 }
 
-/// Creates the backing file of `name` in `dir` if needed, mode 0600, and
-/// checks an existing one: a regular file of ours, not a link. Group and
-/// world write permission is removed. The bridge sizes and zeroes it.
-pub fn prepare(dir: &Path, name: &MappingName) -> Result<PathBuf, FileError> {
+/// Creates the backing file of `spec` in `dir` if needed, mode 0600, checks
+/// an existing one (a regular file of ours, not a link), removes group and
+/// world write permission, and reserves `spec`'s size (never shrinking a
+/// larger file). The bridge zeroes what an earlier session left in it.
+pub fn prepare(dir: &Path, spec: &MappingSpec) -> Result<PathBuf, FileError> {
+    let existed = fs::symlink_metadata(path_of(dir, &spec.name)).is_ok();
+    let path = open_private(dir, &spec.name)?;
+    if let Err(err) = reserve(dir, &path, spec.size.bytes()) {
+        if !existed {
+            let _ = fs::remove_file(&path);
+        }
+        return Err(err);
+    }
+    Ok(path)
+}
+
+/// Allocates every byte of the first `size` bytes of `path` (growing it if
+/// shorter, never shrinking it), so no later write or page fault can run
+/// out of space.
+pub fn reserve(dir: &Path, path: &Path, size: u64) -> Result<(), FileError> {
+    let io = |source| FileError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(io)?;
+    let len = libc::off_t::try_from(size).map_err(|_| io(std::io::Error::other("too large")))?;
+    // SAFETY: plain system call on an open descriptor.
+    let code = unsafe { libc::posix_fallocate(std::os::fd::AsRawFd::as_raw_fd(&file), 0, len) };
+    match code {
+        0 => Ok(()),
+        libc::ENOSPC | libc::EFBIG | libc::EDQUOT => Err(FileError::NoSpace {
+            path: path.to_path_buf(),
+            dir: dir.to_path_buf(),
+            size,
+            source: std::io::Error::from_raw_os_error(code),
+        }),
+        other => Err(io(std::io::Error::from_raw_os_error(other))),
+    }
+}
+
+fn open_private(dir: &Path, name: &MappingName) -> Result<PathBuf, FileError> {
     if let Some(subdir) = name.subdirectory() {
         let sub = dir.join(subdir);
         if let Err(source) = fs::DirBuilder::new().mode(0o700).create(&sub)
@@ -88,20 +146,35 @@ pub fn prepare(dir: &Path, name: &MappingName) -> Result<PathBuf, FileError> {
 mod tests {
     use super::*;
 
-    fn name(n: &str) -> MappingName {
-        MappingName::parse(n).unwrap()
+    fn spec(n: &str, size: u64) -> MappingSpec {
+        MappingSpec::parse(&format!("{n}={size}")).unwrap()
+    }
+
+    #[test]
+    fn reserves_the_whole_size_and_never_shrinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = prepare(dir.path(), &spec("page", 40960)).unwrap();
+        let meta = fs::metadata(&path).unwrap();
+        assert_eq!(meta.len(), 40960);
+        assert!(
+            meta.blocks() * 512 >= 40960,
+            "every page is allocated, not sparse: {} blocks",
+            meta.blocks()
+        );
+        prepare(dir.path(), &spec("page", 4096)).unwrap();
+        assert_eq!(fs::metadata(&path).unwrap().len(), 40960, "not shrunk");
     }
 
     #[test]
     fn creates_private_files() {
         let dir = tempfile::tempdir().unwrap();
-        let path = prepare(dir.path(), &name("Local\\acpmf_physics")).unwrap();
+        let path = prepare(dir.path(), &spec("Local\\acpmf_physics", 4096)).unwrap();
         assert_eq!(path, dir.path().join("acpmf_physics"));
         assert_eq!(
             fs::metadata(&path).unwrap().permissions().mode() & 0o777,
             0o600
         );
-        let global = prepare(dir.path(), &name("Global\\x")).unwrap();
+        let global = prepare(dir.path(), &spec("Global\\x", 4096)).unwrap();
         assert_eq!(global, dir.path().join("Global/x"));
     }
 
@@ -111,7 +184,7 @@ mod tests {
         let path = dir.path().join("x");
         fs::write(&path, b"data").unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o666)).unwrap();
-        prepare(dir.path(), &name("x")).unwrap();
+        prepare(dir.path(), &spec("x", 4)).unwrap();
         assert_eq!(
             fs::metadata(&path).unwrap().permissions().mode() & 0o777,
             0o644
@@ -126,11 +199,11 @@ mod tests {
         fs::write(&target, b"precious").unwrap();
         std::os::unix::fs::symlink(&target, dir.path().join("link")).unwrap();
         assert!(matches!(
-            prepare(dir.path(), &name("link")),
+            prepare(dir.path(), &spec("link", 4096)),
             Err(FileError::Symlink(_))
         ));
         assert_eq!(fs::read(&target).unwrap(), b"precious");
         fs::create_dir(dir.path().join("d")).unwrap();
-        assert!(prepare(dir.path(), &name("d")).is_err());
+        assert!(prepare(dir.path(), &spec("d", 4096)).is_err());
     }
 }

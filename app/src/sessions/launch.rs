@@ -107,7 +107,7 @@ pub fn plan(
         );
     }
     for spec in &specs {
-        if let Err(err) = backing_files::prepare(&config.shm_dir, &spec.name) {
+        if let Err(err) = backing_files::prepare(&config.shm_dir, spec) {
             return LaunchPlan::unchanged(args, log_file, err.to_string());
         }
     }

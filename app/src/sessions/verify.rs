@@ -162,7 +162,11 @@ pub fn verify(
     let nonce = new_nonce();
     let name =
         MappingName::parse(&format!("Local\\bridgekeeper-probe-{nonce}")).expect("a valid name");
-    let file: PathBuf = match backing_files::prepare(&config.shm_dir, &name) {
+    let spec = MappingSpec {
+        name,
+        size: MappingSize::new(4096).expect("valid"),
+    };
+    let file: PathBuf = match backing_files::prepare(&config.shm_dir, &spec) {
         Ok(file) => file,
         Err(err) => {
             report.fail("shared memory", err.to_string());
@@ -176,10 +180,7 @@ pub fn verify(
 
     let token = format!("bridgekeeper-{nonce}");
     let mut command = BridgeCommand::new(&wine, &bridge.exe, &prefix);
-    command.mappings = vec![MappingSpec {
-        name,
-        size: MappingSize::new(4096).expect("valid"),
-    }];
+    command.mappings = vec![spec];
     command.dir = config.shm_dir.clone();
     command.nonce = nonce;
     command.stop_when = vec![StopWhen::StdinCloses];
