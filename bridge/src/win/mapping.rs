@@ -99,11 +99,16 @@ pub fn create(spec: &MappingSpec, dir: &str) -> Result<Mapping, WinError> {
     })
 }
 
-/// Opens or creates the file, gives it exactly `size` bytes and zeroes what an
-/// earlier session left in it (wine.md, matrix row 13).
+/// Opens or creates the file, makes it at least `size` bytes long, and writes
+/// zeros over all of it: what an earlier session left is cleared (wine.md,
+/// matrix row 13), and every page is allocated now.
 ///
-/// Zeroing writes over the old bytes instead of truncating first, so a Linux
-/// reader that still maps the file never sees it shrink to nothing.
+/// tmpfs allocates pages lazily: a file only made longer would let the game
+/// map pages that a full `/dev/shm` cannot back, and its first write to one
+/// would be `SIGBUS`. Writing every byte makes a full `/dev/shm` fail here,
+/// with a message, instead. The file never shrinks, and it is never
+/// truncated first, so a Linux reader that still maps it never touches a
+/// page past its end.
 fn open_zeroed(path: &str, size: u64) -> Result<File, WinError> {
     let file = OpenOptions::new()
         .read(true)
@@ -116,18 +121,32 @@ fn open_zeroed(path: &str, size: u64) -> Result<File, WinError> {
         .metadata()
         .map_err(|err| io_error(&err, &format!("cannot read the size of {path}")))?
         .len();
-    if old_len != size {
+    if old_len < size {
         file.set_len(size)
             .map_err(|err| io_error(&err, &format!("cannot make {path} {size} bytes long")))?;
     }
     let zeros = vec![0u8; 64 * 1024];
+    let end = old_len.max(size);
     let mut offset = 0;
-    let stale = old_len.min(size);
-    while offset < stale {
-        let n = (stale - offset).min(zeros.len() as u64) as usize;
-        file.seek_write(&zeros[..n], offset)
-            .map_err(|err| io_error(&err, &format!("cannot clear stale data in {path}")))?;
-        offset += n as u64;
+    while offset < end {
+        let n = (end - offset).min(zeros.len() as u64) as usize;
+        let written = match file.seek_write(&zeros[..n], offset) {
+            Ok(0) => Err(std::io::Error::from(std::io::ErrorKind::WriteZero)),
+            other => other,
+        };
+        match written {
+            Ok(written) => offset += written as u64,
+            Err(err) => {
+                if old_len < size {
+                    // Nobody maps the new tail yet: give the space back.
+                    let _ = file.set_len(old_len);
+                }
+                return Err(io_error(
+                    &err,
+                    &format!("cannot reserve {size} bytes for {path} (is its directory full?)"),
+                ));
+            }
+        }
     }
     Ok(file)
 }

@@ -20,6 +20,8 @@ struct Options {
     stop_file: Option<String>,
     exit_code: i32,
     delay: Duration,
+    restart_after: Option<Duration>,
+    crash_after: Option<Duration>,
     program: Vec<String>,
 }
 
@@ -37,6 +39,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
         stop_file: None,
         exit_code: 0,
         delay: Duration::ZERO,
+        restart_after: None,
+        crash_after: None,
         program: Vec::new(),
     };
     let mut it = args.iter();
@@ -53,6 +57,16 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--run-ms" => o.run = Duration::from_millis(value()?.parse().map_err(|_| "bad ms")?),
             "--delay-ms" => {
                 o.delay = Duration::from_millis(value()?.parse().map_err(|_| "bad ms")?)
+            }
+            "--restart-after-ms" => {
+                o.restart_after = Some(Duration::from_millis(
+                    value()?.parse().map_err(|_| "bad ms")?,
+                ))
+            }
+            "--crash-after-ms" => {
+                o.crash_after = Some(Duration::from_millis(
+                    value()?.parse().map_err(|_| "bad ms")?,
+                ))
             }
             "--exit-code" => o.exit_code = value()?.parse().map_err(|_| "bad code")?,
             "--stop-file" => o.stop_file = Some(value()?),
@@ -131,8 +145,8 @@ struct Section {
     size: usize,
 }
 
-fn game(options: &Options) -> i32 {
-    std::thread::sleep(options.delay);
+/// Creates and fills every section, the way a game starts its session.
+fn open_sections(options: &Options) -> Result<Vec<Section>, i32> {
     let mut sections = Vec::new();
     for (name, size) in &options.maps {
         let wide: Vec<u16> = name.encode_utf16().chain(Some(0)).collect();
@@ -149,7 +163,7 @@ fn game(options: &Options) -> i32 {
             let error = GetLastError();
             if handle.is_null() {
                 say(&format!("mapping {name} failed error {error}"));
-                return 4;
+                return Err(4);
             }
             say(&format!(
                 "mapping {name} {}",
@@ -158,7 +172,7 @@ fn game(options: &Options) -> i32 {
             let view = MapViewOfFile(handle, FILE_MAP_ALL_ACCESS, 0, 0, *size);
             if view.Value.is_null() {
                 say(&format!("view {name} failed error {}", GetLastError()));
-                return 5;
+                return Err(5);
             }
             let view = view.Value.cast::<u8>();
             for i in 20..*size {
@@ -174,6 +188,28 @@ fn game(options: &Options) -> i32 {
             });
         }
     }
+    Ok(sections)
+}
+
+/// Unmaps and closes every section, the way a game ends its session.
+fn close_sections(sections: Vec<Section>) {
+    for s in sections {
+        // SAFETY: the view and handle are ours and used no more.
+        unsafe {
+            UnmapViewOfFile(MEMORY_MAPPED_VIEW_ADDRESS {
+                Value: s.view.cast(),
+            });
+            CloseHandle(s.handle);
+        }
+    }
+}
+
+fn game(options: &Options) -> i32 {
+    std::thread::sleep(options.delay);
+    let mut sections = match open_sections(options) {
+        Ok(sections) => sections,
+        Err(code) => return code,
+    };
     say("running");
     let started = Instant::now();
     let tick = Duration::from_secs_f64(1.0 / f64::from(options.rate.max(1)));
@@ -182,8 +218,26 @@ fn game(options: &Options) -> i32 {
         .as_ref()
         .map(|p| format!(r"\\?\unix{}", p.replace('/', "\\")));
     let mut counter: u32 = 0;
+    let mut restart_after = options.restart_after;
     let mut last_check = Instant::now();
     while started.elapsed() < options.run {
+        if restart_after.is_some_and(|after| started.elapsed() >= after) {
+            restart_after = None;
+            say(&format!("restarting the session after {counter} ticks"));
+            close_sections(std::mem::take(&mut sections));
+            counter = 0;
+            sections = match open_sections(options) {
+                Ok(sections) => sections,
+                Err(code) => return code,
+            };
+            say("running again");
+        }
+        if options
+            .crash_after
+            .is_some_and(|after| started.elapsed() >= after)
+        {
+            crash(counter);
+        }
         counter = counter.wrapping_add(1);
         for s in &sections {
             if s.size >= 16 {
@@ -206,17 +260,21 @@ fn game(options: &Options) -> i32 {
         }
         std::thread::sleep(tick);
     }
-    for s in sections {
-        // SAFETY: the view and handle are ours and used no more.
-        unsafe {
-            UnmapViewOfFile(MEMORY_MAPPED_VIEW_ADDRESS {
-                Value: s.view.cast(),
-            });
-            CloseHandle(s.handle);
-        }
-    }
+    close_sections(sections);
     say(&format!("exit {} after {counter} ticks", options.exit_code));
     options.exit_code
+}
+
+/// Dies of an access violation, like a game with a bug: Wine's debugger
+/// prints a backtrace and the process ends with the exception code.
+fn crash(counter: u32) -> ! {
+    say(&format!("crashing after {counter} ticks"));
+    // SAFETY: deliberately not safe: the write faults.
+    unsafe {
+        let null = std::hint::black_box(std::ptr::null_mut::<u32>());
+        null.write_volatile(counter);
+    }
+    unreachable!("writing through a null pointer faults")
 }
 
 unsafe fn write_u32(view: *mut u8, offset: usize, value: u32) {
