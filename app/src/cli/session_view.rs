@@ -11,6 +11,7 @@ pub fn print_session(session: &SessionStatus) {
             format!("ended ({reason}, exit code {exit_code})")
         }
         SessionState::Crashed => "crashed: the bridge is gone without a word".to_string(),
+        SessionState::Failed { message } => format!("not bridged: {message}"),
     };
     let kind = format!("{:?}", session.kind).to_lowercase();
     let pid = session
@@ -20,6 +21,9 @@ pub fn print_session(session: &SessionStatus) {
         "{} (appid {}): {kind} session, {state}, bridge pid {pid}",
         session.game, session.appid
     );
+    if let Some(ending) = &session.ending {
+        println!("    {ending}");
+    }
     for mapping in &session.mappings {
         let mode = match (&mapping.mode, &mapping.error) {
             (_, Some(err)) => format!("failed: {err}"),

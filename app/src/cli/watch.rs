@@ -47,6 +47,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Notice::Refused { game, pid, reason } => {
                 println!("not bridging {game} (pid {pid}): {reason}")
             }
+            Notice::Adopted(status) => {
+                println!("following a session that was already running:");
+                print_session(&status);
+            }
             Notice::Ended(status) => {
                 println!("session ended:");
                 print_session(&status);
@@ -64,6 +68,7 @@ fn notice_json(notice: &Notice) -> serde_json::Value {
         Notice::Refused { game, pid, reason } => {
             serde_json::json!({"notice": "refused", "game": game, "pid": pid, "reason": reason})
         }
+        Notice::Adopted(status) => serde_json::json!({"notice": "adopted", "session": status}),
         Notice::Ended(status) => serde_json::json!({"notice": "ended", "session": status}),
     }
 }

@@ -173,6 +173,7 @@ pub fn attach(
         events_file: registry.events_file(&id),
         started_at: super::unix_now(),
         keep_files: config.keep_files,
+        failure: None,
     };
     let save = |record: &SessionRecord| {
         registry
@@ -265,7 +266,9 @@ impl ActiveSession {
     /// until the next sweep.
     pub fn wait(mut self) -> SessionStatus {
         while self.bridge.wait(Duration::from_secs(3600)).is_none() {}
-        let status = SessionStatus::of(&self.record);
+        // From the bridge's own output: `bridgekeeper stop` may already have
+        // removed the events file.
+        let status = SessionStatus::with_events(&self.record, self.bridge.events().to_vec());
         let _ = std::fs::remove_file(stop_file(&self.registry, &self.record.id));
         if !matches!(status.state, status::SessionState::Crashed) {
             self.registry.remove(&self.record.id);

@@ -30,9 +30,15 @@ pub fn is_live(record: &SessionRecord) -> bool {
     is_alive(record.owner_pid as i32, record.owner_start_time)
 }
 
-/// The live sessions in the registry.
+/// The live sessions in the registry that serve files (a session that
+/// failed to start serves none).
 pub fn live_sessions(registry: &Registry) -> Vec<SessionRecord> {
-    registry.list().0.into_iter().filter(is_live).collect()
+    registry
+        .list()
+        .0
+        .into_iter()
+        .filter(|r| r.failure.is_none() && is_live(r))
+        .collect()
 }
 
 /// Checks `files` against every live session of another prefix.

@@ -32,7 +32,8 @@ pub struct LaunchPlan {
     pub log: Vec<String>,
     /// Where the log goes: the game's compatdata folder, when known.
     pub log_file: Option<PathBuf>,
-    /// The session to record, when the bridge was put in.
+    /// The session to record: when the bridge was put in, or when a
+    /// supported game runs without it (its `failure` says why).
     pub session: Option<SessionRecord>,
 }
 
@@ -99,52 +100,57 @@ pub fn plan(
         .collect();
     let registry = &config.registry;
     status::sweep(registry);
-    if let Err(clash) = clash::check(registry, &prefix, &files) {
-        return LaunchPlan::unchanged(
-            args,
-            log_file,
-            format!("{} is not bridged: {clash}", profile.name),
-        );
-    }
-    for spec in &specs {
-        if let Err(err) = backing_files::prepare(&config.shm_dir, spec) {
-            return LaunchPlan::unchanged(args, log_file, err.to_string());
-        }
-    }
-
-    let bridge = placed_bridge(config, &prefix);
     let nonce = new_nonce();
     let id = format!("{appid}-{nonce}");
     let events_file = compatdata
         .join(super::placement::FOLDER)
         .join(format!("{id}.events"));
-    let mut command = BridgeCommand::new("wine", &bridge.exe, &prefix);
-    command.mappings = specs.clone();
-    command.dir = config.shm_dir.clone();
-    command.nonce = nonce.clone();
-    command.wait_for = followed_exes(profile);
-    command.remove_files = !config.keep_files;
-    command.status_file = Some(events_file.clone());
-    let rewritten = steam.with_bridge(args, &bridge.exe, &command.bridge_args());
-
     let pid = std::process::id();
-    let session = SessionRecord {
+    let mut session = SessionRecord {
         id,
         appid,
         game: profile.name.clone(),
         profile: profile.id.clone(),
         kind: SessionKind::Launcher,
-        prefix,
+        prefix: prefix.clone(),
         proton: steam.proton_dir(args).map(PathBuf::from),
         mappings: SessionMapping::pending(&specs, &files),
         bridge_pid: None,
         owner_pid: pid,
         owner_start_time: game_process::start_time(pid as i32).unwrap_or(0),
-        nonce,
-        events_file,
+        nonce: nonce.clone(),
+        events_file: events_file.clone(),
         started_at: super::unix_now(),
         keep_files: config.keep_files,
+        failure: None,
     };
+    let problem = clash::check(registry, &prefix, &files)
+        .map_err(|clash| clash.to_string())
+        .and_then(|()| {
+            specs.iter().try_for_each(|spec| {
+                backing_files::prepare(&config.shm_dir, spec)
+                    .map(drop)
+                    .map_err(|err| err.to_string())
+            })
+        });
+    if let Err(problem) = problem {
+        let why = format!("{} is not bridged: {problem}", profile.name);
+        session.failure = Some(why.clone());
+        let mut plan = LaunchPlan::unchanged(args, log_file, why);
+        plan.session = Some(session);
+        return plan;
+    }
+
+    let bridge = placed_bridge(config, &prefix);
+    let mut command = BridgeCommand::new("wine", &bridge.exe, &prefix);
+    command.mappings = specs.clone();
+    command.dir = config.shm_dir.clone();
+    command.nonce = nonce;
+    command.wait_for = followed_exes(profile);
+    command.remove_files = !config.keep_files;
+    command.status_file = Some(events_file);
+    let rewritten = steam.with_bridge(args, &bridge.exe, &command.bridge_args());
+
     LaunchPlan {
         log: vec![format!(
             "{} (appid {appid}): starting {} with {} mapping(s) before {}",

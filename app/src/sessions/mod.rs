@@ -11,10 +11,12 @@
 //! Either way the bridge follows the game's processes and ends with them,
 //! and the session is written to the [`registry`] for other tools to read.
 
+pub mod adopt;
 pub mod attach;
 pub mod backing_files;
 pub mod clash;
 pub mod config;
+pub mod ending;
 pub mod game_process;
 pub mod launch;
 pub mod placement;

@@ -90,6 +90,10 @@ pub struct SessionRecord {
     pub started_at: u64,
     /// Keep the backing files when the session ends.
     pub keep_files: bool,
+    /// Why the session could not start, when it could not: the game runs
+    /// without a bridge, and `status` says why while it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
 }
 
 /// The registry directory.
@@ -226,6 +230,7 @@ mod tests {
             events_file: "/x.events".into(),
             started_at: 1,
             keep_files: false,
+            failure: None,
         }
     }
 

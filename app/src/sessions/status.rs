@@ -27,6 +27,11 @@ pub enum SessionState {
     /// The session's process is gone without a word from the bridge: it
     /// was killed or crashed.
     Crashed,
+    /// The session could not start (the game ran without a bridge).
+    Failed {
+        /// Why, in a sentence that says what to do.
+        message: String,
+    },
 }
 
 /// One mapping as the bridge last reported it.
@@ -68,12 +73,21 @@ pub struct SessionStatus {
     pub mappings: Vec<MappingStatus>,
     /// Advice for the user, e.g. why copy mode and how to avoid it.
     pub advice: Option<String>,
+    /// How the session ended, in a sentence (see [`super::ending`]).
+    pub ending: Option<String>,
+    /// Exit code of the last game process that ended (Windows code;
+    /// `0xC0000000` and up means it crashed).
+    pub game_exit_code: Option<u32>,
 }
 
 impl SessionStatus {
     /// The status of one record.
     pub fn of(record: &SessionRecord) -> SessionStatus {
-        let events = read_events(record);
+        Self::with_events(record, read_events(record))
+    }
+
+    /// The status of one record whose bridge wrote `events`.
+    pub fn with_events(record: &SessionRecord, events: Vec<Event>) -> SessionStatus {
         let mut mappings: Vec<MappingStatus> = record
             .mappings
             .iter()
@@ -87,6 +101,7 @@ impl SessionStatus {
             .collect();
         let mut setup_done = false;
         let mut ended = None;
+        let mut ending = None;
         for event in &events {
             match event {
                 Event::Ready { name, mode, .. } => {
@@ -101,6 +116,7 @@ impl SessionStatus {
                 }
                 Event::AllReady { .. } | Event::SetupIncomplete { .. } => setup_done = true,
                 Event::Stopping { reason, exit_code } => {
+                    ending = Some(super::ending::describe(*reason, &events));
                     let reason = serde_json::to_value(reason)
                         .ok()
                         .and_then(|v| v.as_str().map(str::to_string))
@@ -114,8 +130,18 @@ impl SessionStatus {
             }
         }
         let state = match ended {
+            _ if record.failure.is_some() => SessionState::Failed {
+                message: record.failure.clone().unwrap_or_default(),
+            },
             Some(ended) => ended,
-            None if !is_live(record) => SessionState::Crashed,
+            None if !is_live(record) => {
+                ending = Some(
+                    "the bridge is gone without a word: it was killed or crashed; its files \
+                     are cleaned up when the next session starts"
+                        .into(),
+                );
+                SessionState::Crashed
+            }
             None if setup_done => SessionState::Running,
             None => SessionState::Starting,
         };
@@ -136,6 +162,8 @@ impl SessionStatus {
             state,
             mappings,
             advice,
+            game_exit_code: super::ending::last_game_exit(&events).map(|(_, code)| code),
+            ending,
         }
     }
 
@@ -148,14 +176,17 @@ impl SessionStatus {
 /// This run's status lines from the record's events file.
 pub fn read_events(record: &SessionRecord) -> Vec<Event> {
     std::fs::read_to_string(&record.events_file)
-        .map(|text| {
-            text.lines()
-                .filter_map(StatusLine::from_json)
-                .filter(|line| line.nonce == record.nonce)
-                .map(|line| line.event)
-                .collect()
-        })
+        .map(|text| parse_events(&text, &record.nonce))
         .unwrap_or_default()
+}
+
+/// The events of the run with `nonce` in the text of an events file.
+pub fn parse_events(text: &str, nonce: &str) -> Vec<Event> {
+    text.lines()
+        .filter_map(StatusLine::from_json)
+        .filter(|line| line.nonce == nonce)
+        .map(|line| line.event)
+        .collect()
 }
 
 /// The status of every session in the registry.
@@ -176,7 +207,9 @@ pub fn sweep(registry: &Registry) -> Vec<SessionStatus> {
     let mut removed = Vec::new();
     for record in &records {
         let status = SessionStatus::of(record);
-        if status.is_active() {
+        let failed_game_runs =
+            matches!(status.state, SessionState::Failed { .. }) && is_live(record);
+        if status.is_active() || failed_game_runs {
             continue;
         }
         if status.state == SessionState::Crashed && !record.keep_files {

@@ -1,5 +1,8 @@
 //! The watcher: notices supported games starting and attaches a bridge to
 //! each, at once, in a thread of its own; the bridge ends with its game.
+//! Sessions that are already running when it starts (left by an earlier
+//! watcher or app, or started by `bridgekeeper run` or `attach`) are
+//! followed instead: reported, never bridged twice.
 //!
 //! Used by `bridgekeeper watch` and by the desktop app.
 
@@ -10,7 +13,8 @@ use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, RwLock};
 
 use super::SessionConfig;
-use super::attach::attach;
+use super::adopt::{self, FollowedSession};
+use super::attach::{AttachError, attach};
 use super::game_process::ProcessInfo;
 use super::process_watch::{ProcessWatch, SCAN_INTERVAL};
 use super::status::{self, SessionStatus};
@@ -35,6 +39,9 @@ pub enum Notice {
         /// Why, in a sentence that says what to do.
         reason: String,
     },
+    /// A session started elsewhere is running, and is followed until it
+    /// ends (no second bridge is started for its game).
+    Adopted(Box<SessionStatus>),
     /// A session ended.
     Ended(Box<SessionStatus>),
 }
@@ -69,14 +76,31 @@ impl Supervisor {
         notices: Sender<Notice>,
     ) -> Self {
         status::sweep(&config.registry);
-        Supervisor {
+        let supervisor = Supervisor {
             config,
             catalog,
             watch: ProcessWatch::new(),
             serving: Arc::default(),
             notices,
             auto_attach: AutoAttach(Arc::new(|_| true)),
+        };
+        for record in adopt::running(&supervisor.config.registry) {
+            let prefix = record.prefix.clone();
+            if supervisor.serving().insert(prefix.clone()) {
+                let followed = FollowedSession::new(record, &supervisor.config.registry);
+                let notices = supervisor.notices.clone();
+                let serving = Arc::clone(&supervisor.serving);
+                std::thread::spawn(move || {
+                    follow(followed, &notices);
+                    serving.lock().expect("not poisoned").remove(&prefix);
+                });
+            }
         }
+        supervisor
+    }
+
+    fn serving(&self) -> std::sync::MutexGuard<'_, HashSet<PathBuf>> {
+        self.serving.lock().expect("not poisoned")
     }
 
     /// Attaches only to games whose appid `allow` accepts (asked each time a
@@ -110,12 +134,7 @@ impl Supervisor {
             let Some(prefix) = process.prefix() else {
                 continue;
             };
-            if !self
-                .serving
-                .lock()
-                .expect("not poisoned")
-                .insert(prefix.clone())
-            {
+            if !self.serving().insert(prefix.clone()) {
                 continue;
             }
             self.start(profile, process, prefix);
@@ -147,6 +166,16 @@ impl Supervisor {
                     let ended = session.wait();
                     let _ = notices.send(Notice::Ended(Box::new(ended)));
                 }
+                Err(AttachError::AlreadyBridged { id, .. }) => {
+                    // Started elsewhere (`bridgekeeper run`, or `attach`):
+                    // follow it rather than refuse the game.
+                    let record = adopt::running(&config.registry)
+                        .into_iter()
+                        .find(|r| r.id == id);
+                    if let Some(record) = record {
+                        follow(FollowedSession::new(record, &config.registry), &notices);
+                    }
+                }
                 Err(err) => {
                     let _ = notices.send(Notice::Refused {
                         game: profile.name.clone(),
@@ -158,6 +187,13 @@ impl Supervisor {
             serving.lock().expect("not poisoned").remove(&prefix);
         });
     }
+}
+
+/// Reports a session started elsewhere, waits for its end, and reports that.
+fn follow(mut followed: FollowedSession, notices: &Sender<Notice>) {
+    let _ = notices.send(Notice::Adopted(Box::new(followed.status())));
+    let ended = followed.wait();
+    let _ = notices.send(Notice::Ended(Box::new(ended)));
 }
 
 #[cfg(test)]

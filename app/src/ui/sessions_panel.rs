@@ -193,6 +193,7 @@ impl SessionsPanel {
                 format!("ended ({reason}, exit code {exit_code})")
             }
             SessionState::Crashed => "crashed".to_string(),
+            SessionState::Failed { message } => format!("not bridged: {message}"),
         };
         ui.horizontal_wrapped(|ui| {
             ui.strong(&session.game);

@@ -79,6 +79,9 @@ fn on_notice(shared: &SharedState, notice: Notice) {
                     "{game} started (pid {pid}) but was not bridged: {reason}"
                 ));
             }
+            Notice::Adopted(status) => {
+                s.note(format!("{}: following its running session", status.game))
+            }
             Notice::Ended(status) => s.note(format!("{}: session ended", status.game)),
         }
     }
