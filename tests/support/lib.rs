@@ -4,7 +4,9 @@
 //!   prefix per test binary, and serialises the tests that use it;
 //! - [`shm`]: a private directory under `/dev/shm` per test, and reads and
 //!   writes of the files in it;
-//! - [`game`]: the test game (`tests/testgame`) as a running process.
+//! - [`game`]: the test game (`tests/testgame`) as a running process;
+//! - [`world`]: Wine, a fake Steam tree and an isolated app, for session
+//!   tests; [`tmpfs`]: a small tmpfs to stand for a full `/dev/shm`.
 //!
 //! Without Wine the tests skip, except when `CI=true`, where they fail.
 
@@ -12,7 +14,9 @@ pub mod app;
 pub mod game;
 pub mod shm;
 pub mod steam;
+pub mod tmpfs;
 pub mod wine;
+pub mod world;
 
 use std::time::{Duration, Instant};
 

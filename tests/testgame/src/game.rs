@@ -20,7 +20,7 @@ struct Options {
     stop_file: Option<String>,
     exit_code: i32,
     delay: Duration,
-    restart_after: Option<Duration>,
+    restart_file: Option<String>,
     crash_after: Option<Duration>,
     program: Vec<String>,
 }
@@ -39,7 +39,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         stop_file: None,
         exit_code: 0,
         delay: Duration::ZERO,
-        restart_after: None,
+        restart_file: None,
         crash_after: None,
         program: Vec::new(),
     };
@@ -58,11 +58,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--delay-ms" => {
                 o.delay = Duration::from_millis(value()?.parse().map_err(|_| "bad ms")?)
             }
-            "--restart-after-ms" => {
-                o.restart_after = Some(Duration::from_millis(
-                    value()?.parse().map_err(|_| "bad ms")?,
-                ))
-            }
+            "--restart-file" => o.restart_file = Some(value()?),
             "--crash-after-ms" => {
                 o.crash_after = Some(Duration::from_millis(
                     value()?.parse().map_err(|_| "bad ms")?,
@@ -213,16 +209,17 @@ fn game(options: &Options) -> i32 {
     say("running");
     let started = Instant::now();
     let tick = Duration::from_secs_f64(1.0 / f64::from(options.rate.max(1)));
-    let stop_file = options
-        .stop_file
-        .as_ref()
-        .map(|p| format!(r"\\?\unix{}", p.replace('/', "\\")));
+    let stop_file = options.stop_file.as_deref().map(wine_path);
+    let mut restart_file = options.restart_file.as_deref().map(wine_path);
     let mut counter: u32 = 0;
-    let mut restart_after = options.restart_after;
     let mut last_check = Instant::now();
     while started.elapsed() < options.run {
-        if restart_after.is_some_and(|after| started.elapsed() >= after) {
-            restart_after = None;
+        let restart = last_check.elapsed() > Duration::from_millis(50)
+            && restart_file
+                .as_ref()
+                .is_some_and(|path| std::fs::metadata(path).is_ok());
+        if restart {
+            restart_file = None;
             say(&format!("restarting the session after {counter} ticks"));
             close_sections(std::mem::take(&mut sections));
             counter = 0;
@@ -263,6 +260,11 @@ fn game(options: &Options) -> i32 {
     close_sections(sections);
     say(&format!("exit {} after {counter} ticks", options.exit_code));
     options.exit_code
+}
+
+/// The Windows form of a Linux path.
+fn wine_path(linux: &str) -> String {
+    format!(r"\\?\unix{}", linux.replace('/', "\\"))
 }
 
 /// Dies of an access violation, like a game with a bug: Wine's debugger

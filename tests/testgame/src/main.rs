@@ -15,13 +15,13 @@
 //! ```text
 //! bridgekeeper-testgame.exe game --map NAME=SIZE... [--rate HZ] [--run-ms MS]
 //!                                [--stop-file LINUX_PATH] [--exit-code N] [--delay-ms MS]
-//!                                [--restart-after-ms MS] [--crash-after-ms MS]
+//!                                [--restart-file LINUX_PATH] [--crash-after-ms MS]
 //! bridgekeeper-testgame.exe launcher [--delay-ms MS] [--exit-code N] -- PROGRAM ARGS...
 //! ```
 //!
-//! `--restart-after-ms` closes every section after MS and creates it again
-//! with the counter back at 0, like a game ending a race session and
-//! starting the next; `--crash-after-ms` dies of an access violation.
+//! When the `--restart-file` appears, the game closes every section and
+//! creates it again with the counter back at 0 (once), like a game ending a
+//! race session and starting the next; `--crash-after-ms` dies of an access violation.
 //!
 //! `launcher` starts PROGRAM and exits early, like the launchers of AMS2 and
 //! Le Mans Ultimate. Every step is reported on stdout as `testgame: ...`.
