@@ -13,8 +13,8 @@ use bridgekeeper_e2e::steam::FakeSteam;
 use bridgekeeper_e2e::tmpfs::Tmpfs;
 use bridgekeeper_e2e::wine::kill_wineserver;
 use bridgekeeper_e2e::world::{
-    LIVE_EXE, LONG, Output, World, counter_moves_in, gone, pid_alive, pids_of, profile_toml,
-    session_with, signal, u32_at, wait_child,
+    LIVE_EXE, LONG, Output, World, counter_moves_in, gone, pid_alive, pids_of, processes_under,
+    profile_toml, session_with, signal, u32_at, wait_child,
 };
 use bridgekeeper_e2e::{GAME_MAGIC, game::TestGame, wait_for};
 use bridgekeeper_protocol::MappingSpec;
@@ -146,9 +146,12 @@ fn a_game_restarting_its_session_keeps_its_data_in_the_same_file() {
     world.wine.wineserver_wait();
 }
 
-fn bridge_pid() -> u32 {
-    let pids = wait_for(LONG, || Some(pids_of(BRIDGE_EXE)).filter(|p| !p.is_empty()))
-        .expect("a bridge runs");
+/// The one bridge of this test's world.
+fn bridge_pid(world: &World) -> u32 {
+    let pids = wait_for(LONG, || {
+        Some(pids_of(&world.root, BRIDGE_EXE)).filter(|p| !p.is_empty())
+    })
+    .expect("a bridge runs");
     assert_eq!(pids.len(), 1, "one bridge: {pids:?}");
     pids[0]
 }
@@ -162,8 +165,9 @@ fn a_killed_or_crashed_game_ends_its_bridge_and_the_next_start_works() {
     let mut out = Output::of(&mut run);
     out.wait_for("testgame: running");
     world.counter_moves().expect("data flows");
-    let bridge = bridge_pid();
-    let game = wait_for(LONG, || pids_of(LIVE_EXE).into_iter().next()).expect("the game runs");
+    let bridge = bridge_pid(&world);
+    let game = wait_for(LONG, || pids_of(&world.root, LIVE_EXE).into_iter().next())
+        .expect("the game runs");
     signal(game, "KILL");
     let killed = Instant::now();
     let lag = gone(bridge) - killed;
@@ -203,8 +207,9 @@ fn a_killed_or_crashed_game_ends_its_bridge_and_the_next_start_works() {
     world
         .counter_moves()
         .expect("data flows in the next session");
-    let bridge = bridge_pid();
-    let game = wait_for(LONG, || pids_of(LIVE_EXE).into_iter().next()).expect("the game runs");
+    let bridge = bridge_pid(&world);
+    let game = wait_for(LONG, || pids_of(&world.root, LIVE_EXE).into_iter().next())
+        .expect("the game runs");
     out.wait_for("testgame: crashing");
     let died = gone(game);
     let lag = gone(bridge) - died;
@@ -277,7 +282,11 @@ fn a_killed_watcher_leaves_its_bridge_to_the_game_and_a_new_one_follows_it() {
         more.iter().all(|n| n["notice"] != "attached"),
         "no second bridge: {more:#?}"
     );
-    assert_eq!(pids_of(BRIDGE_EXE), vec![bridge], "exactly one bridge runs");
+    assert_eq!(
+        pids_of(&world.root, BRIDGE_EXE),
+        vec![bridge],
+        "exactly one bridge runs"
+    );
     let session = world.session().expect("status lists the session");
     assert_eq!(session["state"], "running", "{session:#}");
     assert_eq!(session["bridge_pid"], bridge);
@@ -533,15 +542,21 @@ fn two_games_in_two_prefixes_both_work_and_a_clashing_one_is_refused() {
                 ],
             ),
         )
-        .stdout(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    let mut out2 = Output::of(&mut game2);
     let a = watcher
         .next("attached", LONG)
         .expect("one game is attached");
-    let b = watcher
-        .next("attached", LONG)
-        .expect("the other game is attached");
+    let b = watcher.next("attached", LONG).unwrap_or_else(|| {
+        panic!(
+            "the other game is not attached; attached: {a:#}\nprocesses: {:#?}\n\
+             second game's output:\n{}",
+            processes_under(&world.root),
+            out2.text()
+        )
+    });
     let mut appids = [a["session"]["appid"].clone(), b["session"]["appid"].clone()];
     appids.sort_by_key(|v| v.as_u64());
     assert_eq!(appids, [world.steam.appid, steam2.appid]);

@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::app::App;
 use crate::shm::ShmDir;
 use crate::steam::FakeSteam;
-use crate::wine::{WineGuard, wine};
+use crate::wine::{WineGuard, kill_wineserver, wine};
 use crate::{GAME_MAGIC, unique_name, wait_for};
 
 /// Generous wait for anything Wine does on a loaded machine.
@@ -163,6 +163,11 @@ impl World {
 
 impl Drop for World {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            // Whatever the failed test left running would hold the prefix
+            // (`wineserver -w`) and fail the tests after it.
+            kill_wineserver(&self.wine.prefix);
+        }
         let _ = std::fs::remove_dir_all(&self.root);
     }
 }
@@ -331,22 +336,43 @@ pub fn pid_alive(pid: u32) -> bool {
         .unwrap_or(false)
 }
 
-/// Linux pids of live processes whose first argument ends with `exe`.
-pub fn pids_of(exe: &str) -> Vec<u32> {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
+/// Linux pids of live processes running the exe named `exe` from under
+/// `dir` (Wine shows a Windows program's Unix path as its first argument),
+/// so that programs of other tests on the machine do not count.
+pub fn pids_of(dir: &Path, exe: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
-    dir.flatten()
+    let dir = dir.to_string_lossy().into_owned();
+    entries
+        .flatten()
         .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
         .filter(|&pid| {
             std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmd| {
                 let first = cmd.split(|&b| b == 0).next().unwrap_or_default();
-                String::from_utf8_lossy(first)
-                    .to_lowercase()
-                    .ends_with(&exe.to_lowercase())
+                let first = String::from_utf8_lossy(first).to_lowercase();
+                first.starts_with(&dir.to_lowercase()) && first.ends_with(&exe.to_lowercase())
             })
         })
         .filter(|&pid| pid_alive(pid))
+        .collect()
+}
+
+/// Every process whose command line mentions `dir`, as `pid: cmdline`
+/// (for failure messages).
+pub fn processes_under(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let dir = dir.to_string_lossy().into_owned();
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            cmd.contains(&dir).then(|| format!("{pid}: {cmd}"))
+        })
         .collect()
 }
 

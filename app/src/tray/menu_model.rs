@@ -169,10 +169,13 @@ pub fn look(rows: &[GameRow], auto_attach: bool, problem: bool) -> TrayLook {
 pub fn of_state(state: &AppState) -> (Vec<MenuEntry>, TrayLook) {
     let rows = state.game_rows();
     let problem = state.env.sessions.is_err()
-        || state
-            .sessions
-            .iter()
-            .any(|s| s.state == crate::sessions::SessionState::Crashed);
+        || state.sessions.iter().any(|s| {
+            matches!(
+                s.state,
+                crate::sessions::SessionState::Crashed
+                    | crate::sessions::SessionState::Failed { .. }
+            )
+        });
     let auto = state.settings.auto_attach;
     (menu(&rows, auto), look(&rows, auto, problem))
 }

@@ -210,6 +210,9 @@ impl SessionsPanel {
             }
         });
         ui.label(format!("Prefix: {}", session.prefix.display()));
+        if let Some(ending) = &session.ending {
+            ui.label(ending);
+        }
         if let Some(advice) = &session.advice {
             ui.colored_label(ui.visuals().warn_fg_color, advice);
         }
