@@ -201,7 +201,7 @@ pub fn sweep(registry: &Registry) -> Vec<SessionStatus> {
     let (records, _) = registry.list();
     let live_files: Vec<PathBuf> = records
         .iter()
-        .filter(|r| super::clash::is_live(r))
+        .filter(|r| r.failure.is_none() && is_live(r))
         .flat_map(|r| r.mappings.iter().map(|m| m.file.clone()))
         .collect();
     let mut removed = Vec::new();
@@ -223,4 +223,83 @@ pub fn sweep(registry: &Registry) -> Vec<SessionStatus> {
         removed.push(status);
     }
     removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sessions::{SessionKind, SessionMapping};
+
+    fn failed_record(id: &str, owner: u32) -> SessionRecord {
+        SessionRecord {
+            id: id.into(),
+            appid: 7,
+            game: "Full Sim".into(),
+            profile: "full".into(),
+            kind: SessionKind::Launcher,
+            prefix: "/pfx".into(),
+            proton: None,
+            mappings: vec![SessionMapping {
+                name: "page".into(),
+                file: "/nonexistent/page".into(),
+                size: 4096,
+                mode: None,
+                error: None,
+            }],
+            bridge_pid: None,
+            owner_pid: owner,
+            owner_start_time: crate::sessions::game_process::start_time(owner as i32).unwrap_or(0),
+            nonce: "n".into(),
+            events_file: "/nonexistent/events".into(),
+            started_at: 1,
+            keep_files: false,
+            failure: Some("Full Sim is not bridged: no space".into()),
+        }
+    }
+
+    #[test]
+    fn a_failed_session_shows_while_its_game_runs_and_is_swept_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = Registry::new(dir.path());
+        let mut ended = std::process::Command::new("true").spawn().unwrap();
+        let ended_pid = ended.id();
+        ended.wait().unwrap();
+        registry
+            .save(&failed_record("running", std::process::id()))
+            .unwrap();
+        registry.save(&failed_record("over", ended_pid)).unwrap();
+        let statuses = all(&registry);
+        assert!(statuses.iter().all(|s| s.state
+            == SessionState::Failed {
+                message: "Full Sim is not bridged: no space".into()
+            }));
+        let swept: Vec<String> = sweep(&registry).into_iter().map(|s| s.id).collect();
+        assert_eq!(swept, ["over"]);
+        assert_eq!(registry.list().0.len(), 1);
+        assert!(super::super::clash::live_sessions(&registry).is_empty());
+    }
+
+    #[test]
+    fn a_crashed_sessions_files_go_at_the_next_sweep_unless_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = Registry::new(dir.path());
+        let mut ended = std::process::Command::new("true").spawn().unwrap();
+        let ended_pid = ended.id();
+        ended.wait().unwrap();
+        let mut crashed = failed_record("crashed", ended_pid);
+        crashed.failure = None;
+        crashed.mappings[0].file = dir.path().join("page");
+        std::fs::write(&crashed.mappings[0].file, b"stale").unwrap();
+        let mut kept = crashed.clone();
+        kept.id = "kept".into();
+        kept.keep_files = true;
+        kept.mappings[0].file = dir.path().join("kept-page");
+        std::fs::write(&kept.mappings[0].file, b"stale").unwrap();
+        registry.save(&crashed).unwrap();
+        registry.save(&kept).unwrap();
+        assert_eq!(SessionStatus::of(&crashed).state, SessionState::Crashed);
+        assert_eq!(sweep(&registry).len(), 2);
+        assert!(!crashed.mappings[0].file.exists(), "removed");
+        assert!(kept.mappings[0].file.exists(), "kept");
+    }
 }
