@@ -127,9 +127,7 @@ pub fn attach(
         .map(|s| backing_files::path_of(&config.shm_dir, &s.name))
         .collect();
     clash::check(registry, &plan.prefix, &files)?;
-    for spec in &specs {
-        backing_files::prepare(&config.shm_dir, spec)?;
-    }
+    backing_files::prepare_all(&config.shm_dir, &specs)?;
     registry.ensure().map_err(|source| AttachError::Registry {
         dir: registry.dir().to_path_buf(),
         source,

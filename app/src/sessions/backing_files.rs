@@ -62,6 +62,31 @@ pub fn prepare(dir: &Path, spec: &MappingSpec) -> Result<PathBuf, FileError> {
     Ok(path)
 }
 
+/// [`prepare`]s the file of every spec; when one fails, removes the files
+/// this call created, so a failed session leaves no space taken.
+pub fn prepare_all(dir: &Path, specs: &[MappingSpec]) -> Result<Vec<PathBuf>, FileError> {
+    let mut created = Vec::new();
+    let mut paths = Vec::new();
+    for spec in specs {
+        let existed = fs::symlink_metadata(path_of(dir, &spec.name)).is_ok();
+        match prepare(dir, spec) {
+            Ok(path) => {
+                if !existed {
+                    created.push(path.clone());
+                }
+                paths.push(path);
+            }
+            Err(err) => {
+                for path in created {
+                    let _ = fs::remove_file(path);
+                }
+                return Err(err);
+            }
+        }
+    }
+    Ok(paths)
+}
+
 /// Allocates every byte of the first `size` bytes of `path` (growing it if
 /// shorter, never shrinking it), so no later write or page fault can run
 /// out of space.
@@ -148,6 +173,22 @@ mod tests {
 
     fn spec(n: &str, size: u64) -> MappingSpec {
         MappingSpec::parse(&format!("{n}={size}")).unwrap()
+    }
+
+    #[test]
+    fn a_failed_set_leaves_no_file_it_created() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("old"), b"kept").unwrap();
+        std::os::unix::fs::symlink("/nonexistent", dir.path().join("link")).unwrap();
+        let specs = [spec("new", 4096), spec("old", 4096), spec("link", 4096)];
+        assert!(matches!(
+            prepare_all(dir.path(), &specs),
+            Err(FileError::Symlink(_))
+        ));
+        assert!(!dir.path().join("new").exists(), "the new file is removed");
+        assert_eq!(fs::metadata(dir.path().join("old")).unwrap().len(), 4096);
+        let paths = prepare_all(dir.path(), &specs[..2]).unwrap();
+        assert_eq!(paths, [dir.path().join("new"), dir.path().join("old")]);
     }
 
     #[test]

@@ -127,11 +127,9 @@ pub fn plan(
     let problem = clash::check(registry, &prefix, &files)
         .map_err(|clash| clash.to_string())
         .and_then(|()| {
-            specs.iter().try_for_each(|spec| {
-                backing_files::prepare(&config.shm_dir, spec)
-                    .map(drop)
-                    .map_err(|err| err.to_string())
-            })
+            backing_files::prepare_all(&config.shm_dir, &specs)
+                .map(drop)
+                .map_err(|err| err.to_string())
         });
     if let Err(problem) = problem {
         let why = format!("{} is not bridged: {problem}", profile.name);
