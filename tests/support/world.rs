@@ -140,6 +140,8 @@ impl World {
             .spawn()
             .expect("starting the watcher");
         let lines = lines_of(&mut child);
+        // Let its first scan of /proc pass before a game starts.
+        std::thread::sleep(Duration::from_millis(500));
         Watcher { child, lines }
     }
 
