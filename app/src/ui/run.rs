@@ -232,6 +232,22 @@ impl Drop for Keep<'_> {
     }
 }
 
+/// The app icon for the window (the desktop file's icon is used where the
+/// compositor matches the app ID; X11 window managers read this one).
+fn window_icon() -> egui::IconData {
+    match crate::tray::icons::decode(crate::tray::icons::APP_ICON_PNG) {
+        Ok(icon) => egui::IconData {
+            rgba: icon.rgba,
+            width: icon.width,
+            height: icon.height,
+        },
+        Err(e) => {
+            tracing::warn!("no window icon: {e}");
+            egui::IconData::default()
+        }
+    }
+}
+
 fn open_window(
     shell: &Shell,
     ctx: &egui::Context,
@@ -246,7 +262,8 @@ fn open_window(
         renderer: eframe::Renderer::Glow,
         viewport: egui::ViewportBuilder::default()
             .with_title("Bridgekeeper")
-            .with_app_id("bridgekeeper")
+            .with_app_id(crate::desktop::APP_ID)
+            .with_icon(window_icon())
             .with_inner_size([1200.0, 800.0]),
         ..Default::default()
     };
