@@ -10,6 +10,7 @@
 
 pub mod bridge;
 pub mod cli;
+pub mod desktop;
 pub mod profiles;
 pub mod sessions;
 pub mod settings;

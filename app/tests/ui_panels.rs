@@ -3,10 +3,11 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use bridgekeeper::bridge::BridgeFiles;
+use bridgekeeper::desktop::Program;
 use bridgekeeper::profiles::Catalog;
 use bridgekeeper::sessions::{Registry, SessionConfig};
 use bridgekeeper::settings::Settings;
@@ -52,7 +53,7 @@ fn app(tmp: &Path) -> BridgekeeperApp {
         }),
         settings_file,
         autostart_dir: tmp.join("autostart"),
-        exe: PathBuf::from("/usr/bin/bridgekeeper"),
+        program: Program::installed("/usr/bin/bridgekeeper"),
         inline: true,
     };
     let shared = AppState::new(env).shared();

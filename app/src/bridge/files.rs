@@ -41,19 +41,32 @@ impl BridgeFiles {
         (files.exe.is_file() && files.dll.is_file()).then_some(files)
     }
 
-    /// Finds the bridge: `$BRIDGEKEEPER_BRIDGE_DIR`, then beside the running
-    /// program, then `../lib/bridgekeeper` relative to it (installed
-    /// layouts), then the cross-build output of a source checkout.
+    /// Finds the bridge for this process: see [`BridgeFiles::locate_from`]
+    /// with `$BRIDGEKEEPER_BRIDGE_DIR` and the running program.
     pub fn locate() -> Result<BridgeFiles, FilesError> {
+        let exe = std::env::current_exe().ok();
+        Self::locate_from(
+            std::env::var_os("BRIDGEKEEPER_BRIDGE_DIR").map(PathBuf::from),
+            exe.as_deref(),
+        )
+    }
+
+    /// Finds the bridge: in `env_dir` (`$BRIDGEKEEPER_BRIDGE_DIR`), then
+    /// beside the program `exe`, then in `../lib/bridgekeeper` relative to
+    /// it (the .deb's `/usr/lib/bridgekeeper/`, the AppImage's
+    /// `usr/lib/bridgekeeper/`), then in the cross-build output of a source
+    /// checkout.
+    pub fn locate_from(
+        env_dir: Option<PathBuf>,
+        exe: Option<&Path>,
+    ) -> Result<BridgeFiles, FilesError> {
         let mut candidates = Vec::new();
-        if let Some(dir) = std::env::var_os("BRIDGEKEEPER_BRIDGE_DIR") {
-            candidates.push(PathBuf::from(dir));
-        }
-        if let Ok(exe) = std::env::current_exe()
-            && let Some(dir) = exe.parent()
-        {
+        candidates.extend(env_dir);
+        if let Some(dir) = exe.and_then(Path::parent) {
             candidates.push(dir.to_path_buf());
-            candidates.push(dir.join("../lib/bridgekeeper"));
+            if let Some(prefix) = dir.parent() {
+                candidates.push(prefix.join("lib/bridgekeeper"));
+            }
             for ancestor in dir.ancestors().skip(1).take(3) {
                 candidates.push(ancestor.join("windows/x86_64-pc-windows-gnu/release"));
                 candidates.push(ancestor.join("x86_64-pc-windows-gnu/release"));
@@ -65,5 +78,80 @@ impl BridgeFiles {
             .ok_or(FilesError {
                 searched: candidates,
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put_bridge(dir: &Path) {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join(BRIDGE_EXE), b"MZ bridge").unwrap();
+        std::fs::write(dir.join(SHIM_DLL), b"MZ dll").unwrap();
+    }
+
+    fn program_in(dir: &Path) -> PathBuf {
+        std::fs::create_dir_all(dir).unwrap();
+        let exe = dir.join("bridgekeeper");
+        std::fs::write(&exe, b"elf").unwrap();
+        exe
+    }
+
+    /// The .deb and the AppImage: `usr/bin/bridgekeeper` and
+    /// `usr/lib/bridgekeeper/`.
+    #[test]
+    fn finds_the_installed_layout_without_a_variable() {
+        let root = tempfile::tempdir().unwrap();
+        let exe = program_in(&root.path().join("usr/bin"));
+        put_bridge(&root.path().join("usr/lib/bridgekeeper"));
+        let found = BridgeFiles::locate_from(None, Some(&exe)).unwrap();
+        assert_eq!(
+            std::fs::read(&found.exe).unwrap(),
+            b"MZ bridge",
+            "{}",
+            found.exe.display()
+        );
+        assert_eq!(
+            found.exe.canonicalize().unwrap(),
+            root.path()
+                .join("usr/lib/bridgekeeper")
+                .join(BRIDGE_EXE)
+                .canonicalize()
+                .unwrap()
+        );
+    }
+
+    #[test]
+    fn the_variable_comes_first_then_beside_the_program() {
+        let root = tempfile::tempdir().unwrap();
+        let exe = program_in(&root.path().join("bin"));
+        put_bridge(&root.path().join("bin"));
+        put_bridge(&root.path().join("lib/bridgekeeper"));
+        let chosen = root.path().join("chosen");
+        put_bridge(&chosen);
+        let found = BridgeFiles::locate_from(Some(chosen.clone()), Some(&exe)).unwrap();
+        assert_eq!(found.exe, chosen.join(BRIDGE_EXE));
+        let found = BridgeFiles::locate_from(None, Some(&exe)).unwrap();
+        assert_eq!(found.exe, root.path().join("bin").join(BRIDGE_EXE));
+    }
+
+    #[test]
+    fn an_exe_without_its_dll_is_not_found_and_the_error_names_every_place() {
+        let root = tempfile::tempdir().unwrap();
+        let exe = program_in(&root.path().join("usr/bin"));
+        let lib = root.path().join("usr/lib/bridgekeeper");
+        std::fs::create_dir_all(&lib).unwrap();
+        std::fs::write(lib.join(BRIDGE_EXE), b"MZ").unwrap();
+        let err = BridgeFiles::locate_from(None, Some(&exe)).unwrap_err();
+        assert!(
+            err.searched
+                .contains(&root.path().join("usr/lib/bridgekeeper"))
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("usr/lib/bridgekeeper") && text.contains("BRIDGEKEEPER_BRIDGE_DIR"),
+            "{text}"
+        );
     }
 }

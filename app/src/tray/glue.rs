@@ -84,7 +84,7 @@ impl std::fmt::Debug for Tray {
 }
 
 fn icon(look: TrayLook) -> Result<Icon, String> {
-    Icon::from_rgba(icons::rgba(look), icons::SIZE, icons::SIZE).map_err(|e| e.to_string())
+    Icon::from_rgba(icons::rgba(look)?, icons::SIZE, icons::SIZE).map_err(|e| e.to_string())
 }
 
 fn build_menu(entries: &[MenuEntry]) -> Result<Menu, String> {

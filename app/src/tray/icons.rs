@@ -1,68 +1,150 @@
-//! The tray icon's pixels, drawn in code: a ring whose colour tells the
-//! state, filled when a game is bridged.
+//! The tray icon's pixels and the window icon, embedded from `assets/`
+//! (the SVG sources and their rendered PNGs live there; `assets/render-icons`
+//! renders them): a ring whose colour tells the state, filled when a game is
+//! bridged.
 
 use super::menu_model::TrayLook;
 
-/// Icon width and height in pixels.
-pub const SIZE: u32 = 32;
+/// Tray icon width and height in pixels (`assets/render-icons` renders them
+/// at this size).
+pub const SIZE: u32 = 64;
 
-/// The colour of a look (RGB).
-pub fn color(look: TrayLook) -> [u8; 3] {
+/// The PNG of a look, as committed in `assets/icons/tray/`.
+pub fn png(look: TrayLook) -> &'static [u8] {
     match look {
-        TrayLook::Idle => [128, 128, 128],
-        TrayLook::Watching => [60, 130, 220],
-        TrayLook::BridgedZeroCopy => [40, 180, 70],
-        TrayLook::BridgedCopy => [230, 160, 20],
-        TrayLook::Problem => [220, 50, 50],
+        TrayLook::Idle => include_bytes!("../../../assets/icons/tray/idle.png"),
+        TrayLook::Watching => include_bytes!("../../../assets/icons/tray/watching.png"),
+        TrayLook::BridgedZeroCopy => include_bytes!("../../../assets/icons/tray/zero-copy.png"),
+        TrayLook::BridgedCopy => include_bytes!("../../../assets/icons/tray/copy.png"),
+        TrayLook::Problem => include_bytes!("../../../assets/icons/tray/problem.png"),
     }
 }
 
-/// RGBA pixels, `SIZE` × `SIZE`.
-pub fn rgba(look: TrayLook) -> Vec<u8> {
-    let [r, g, b] = color(look);
-    let filled = matches!(look, TrayLook::BridgedZeroCopy | TrayLook::BridgedCopy);
-    let c = (SIZE as f32 - 1.0) / 2.0;
-    let mut out = Vec::with_capacity((SIZE * SIZE * 4) as usize);
-    for y in 0..SIZE {
-        for x in 0..SIZE {
-            let d = ((x as f32 - c).powi(2) + (y as f32 - c).powi(2)).sqrt();
-            let ring = (11.0..=15.0).contains(&d);
-            let inside = d < 11.0;
-            // A bar across the middle: the bridge.
-            let bar = (y as f32 - c).abs() < 2.0 && d < 15.0;
-            let on = ring || bar || (filled && inside);
-            let alpha = if on { 255 } else { 0 };
-            let (pr, pg, pb) = if bar && filled {
-                (255, 255, 255)
-            } else {
-                (r, g, b)
-            };
-            out.extend_from_slice(&[pr, pg, pb, alpha]);
-        }
+/// The app icon at 128 × 128, for the window.
+pub const APP_ICON_PNG: &[u8] = include_bytes!(
+    "../../../assets/icons/hicolor/128x128/apps/io.github.bridgekeeper.Bridgekeeper.png"
+);
+
+/// RGBA pixels of a look, `SIZE` × `SIZE`.
+pub fn rgba(look: TrayLook) -> Result<Vec<u8>, String> {
+    let image = decode(png(look))?;
+    if (image.width, image.height) != (SIZE, SIZE) {
+        return Err(format!(
+            "the tray icon for {look:?} is {}×{}, not {SIZE}×{SIZE}; run assets/render-icons",
+            image.width, image.height
+        ));
     }
-    out
+    Ok(image.rgba)
+}
+
+/// A decoded image: 8-bit RGBA rows, top to bottom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rgba {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// `width * height * 4` bytes.
+    pub rgba: Vec<u8>,
+}
+
+/// Decodes a PNG of any colour type into 8-bit RGBA.
+pub fn decode(bytes: &[u8]) -> Result<Rgba, String> {
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder
+        .read_info()
+        .map_err(|e| format!("bad icon PNG: {e}"))?;
+    let size = reader
+        .output_buffer_size()
+        .ok_or("bad icon PNG: too large")?;
+    let mut buf = vec![0; size];
+    let info = reader
+        .next_frame(&mut buf)
+        .map_err(|e| format!("bad icon PNG: {e}"))?;
+    buf.truncate(info.buffer_size());
+    let rgba = match info.color_type {
+        png::ColorType::Rgba => buf,
+        png::ColorType::Rgb => buf
+            .chunks(3)
+            .flat_map(|p| [p[0], p[1], p[2], 255])
+            .collect(),
+        png::ColorType::GrayscaleAlpha => buf
+            .chunks(2)
+            .flat_map(|p| [p[0], p[0], p[0], p[1]])
+            .collect(),
+        png::ColorType::Grayscale => buf.iter().flat_map(|&g| [g, g, g, 255]).collect(),
+        png::ColorType::Indexed => return Err("bad icon PNG: palette not expanded".into()),
+    };
+    Ok(Rgba {
+        width: info.width,
+        height: info.height,
+        rgba,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const LOOKS: [TrayLook; 5] = [
+        TrayLook::Idle,
+        TrayLook::Watching,
+        TrayLook::BridgedZeroCopy,
+        TrayLook::BridgedCopy,
+        TrayLook::Problem,
+    ];
+
+    /// The mean colour of the opaque pixels.
+    fn mean_opaque(rgba: &[u8]) -> [u32; 3] {
+        let opaque: Vec<&[u8]> = rgba.chunks(4).filter(|p| p[3] == 255).collect();
+        let n = opaque.len() as u32;
+        [0, 1, 2].map(|c| opaque.iter().map(|p| u32::from(p[c])).sum::<u32>() / n)
+    }
+
     #[test]
-    fn each_look_has_its_own_pixels() {
-        let looks = [
-            TrayLook::Idle,
-            TrayLook::Watching,
-            TrayLook::BridgedZeroCopy,
-            TrayLook::BridgedCopy,
-            TrayLook::Problem,
-        ];
-        let images: Vec<Vec<u8>> = looks.iter().map(|l| rgba(*l)).collect();
+    fn each_look_has_its_own_pixels_at_the_right_size() {
+        let images: Vec<Vec<u8>> = LOOKS.iter().map(|l| rgba(*l).unwrap()).collect();
         for (i, a) in images.iter().enumerate() {
             assert_eq!(a.len(), (SIZE * SIZE * 4) as usize);
-            assert!(a.chunks(4).any(|p| p[3] == 255));
+            let opaque = a.chunks(4).filter(|p| p[3] == 255).count();
+            let clear = a.chunks(4).filter(|p| p[3] == 0).count();
+            assert!(opaque > 400, "{:?} has {opaque} opaque pixels", LOOKS[i]);
+            assert!(clear > 400, "{:?} has no transparent corners", LOOKS[i]);
             for b in &images[i + 1..] {
                 assert_ne!(a, b);
             }
         }
+    }
+
+    #[test]
+    fn colours_tell_the_state() {
+        let [r, g, b] = mean_opaque(&rgba(TrayLook::Problem).unwrap());
+        assert!(r > g + 60 && r > b + 60, "problem is red: {r} {g} {b}");
+        let [r, g, b] = mean_opaque(&rgba(TrayLook::BridgedZeroCopy).unwrap());
+        assert!(g > r + 60 && g > b + 60, "zero copy is green: {r} {g} {b}");
+        let [r, g, b] = mean_opaque(&rgba(TrayLook::Watching).unwrap());
+        assert!(b > r + 60, "watching is blue: {r} {g} {b}");
+        let [r, g, b] = mean_opaque(&rgba(TrayLook::Idle).unwrap());
+        assert!(
+            r.abs_diff(g) < 8 && g.abs_diff(b) < 8,
+            "idle is grey: {r} {g} {b}"
+        );
+    }
+
+    #[test]
+    fn the_app_icon_decodes_at_128() {
+        let icon = decode(APP_ICON_PNG).unwrap();
+        assert_eq!((icon.width, icon.height), (128, 128));
+        assert_eq!(icon.rgba.len(), 128 * 128 * 4);
+        assert_eq!(icon.rgba[3], 0, "rounded corners are transparent");
+        let centre = ((64 * 128 + 64) * 4) as usize;
+        assert_eq!(icon.rgba[centre + 3], 255);
+    }
+
+    #[test]
+    fn decode_names_a_broken_file() {
+        let err = decode(b"not a png").unwrap_err();
+        assert!(err.starts_with("bad icon PNG"), "{err}");
     }
 }

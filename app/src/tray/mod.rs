@@ -3,7 +3,7 @@
 //!
 //! - [`menu_model`]: the menu and the look as plain data, from the games,
 //!   sessions and settings; tested without a tray host;
-//! - [`icons`]: the look as pixels, drawn in code;
+//! - [`icons`]: the look as pixels, embedded from `assets/icons/tray/`;
 //! - `glue`: the `tray-icon` (ksni, StatusNotifierItem over D-Bus) glue;
 //!   events go into a channel and wake the window.
 

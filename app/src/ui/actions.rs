@@ -213,7 +213,7 @@ fn save_settings(shared: &SharedState) {
         && let Err(e) = autostart::set_enabled(
             &state.env.autostart_dir,
             settings.start_at_login,
-            &state.env.exe,
+            &state.env.program,
         )
     {
         problems.push(format!(

@@ -3,9 +3,6 @@
 
 use super::state::AppState;
 
-/// The launch option that gives the best result.
-pub const LAUNCH_OPTION: &str = "bridgekeeper run %command%";
-
 /// Why the launch option is best, in a sentence.
 pub const LAUNCH_WHY: &str = "With this launch option the bridge starts before the game, so every \
      mapping is backed by its /dev/shm file from the first frame (zero copy); attaching to a game \

@@ -4,7 +4,7 @@
 
 use super::Request;
 use super::actions::Action;
-use super::empty_states::{LAUNCH_OPTION, LAUNCH_WHY, banners};
+use super::empty_states::{LAUNCH_WHY, banners};
 use super::profile_editor::ProfileEditor;
 use super::state::{AppState, GameRow, GameState, VerifyState};
 
@@ -15,6 +15,8 @@ pub struct GamesPanel {
     pub editor: Option<ProfileEditor>,
     /// Whether the launch option was just copied.
     pub copied: bool,
+    /// The launch option for this program, worked out once.
+    launch_option: Option<String>,
 }
 
 impl GamesPanel {
@@ -27,7 +29,7 @@ impl GamesPanel {
                 out.push(Request::Action(Action::RefreshGames));
             }
         });
-        self.launch_option(ui);
+        self.launch_option(ui, state);
         if let Some(editor) = &mut self.editor {
             egui::Frame::group(ui.style()).show(ui, |ui| {
                 if let Some(request) = editor.ui(ui) {
@@ -50,12 +52,19 @@ impl GamesPanel {
         out
     }
 
-    fn launch_option(&mut self, ui: &mut egui::Ui) {
+    fn launch_option(&mut self, ui: &mut egui::Ui, state: &AppState) {
+        let option = self
+            .launch_option
+            .get_or_insert_with(|| {
+                let path = std::env::var_os("PATH");
+                state.env.program.launch_option(path.as_deref())
+            })
+            .clone();
         ui.horizontal(|ui| {
             ui.label("Launch option:");
-            ui.code(LAUNCH_OPTION);
+            ui.code(&option);
             if ui.button("Copy launch option").clicked() {
-                ui.ctx().copy_text(LAUNCH_OPTION.into());
+                ui.ctx().copy_text(option.clone());
                 self.copied = true;
             }
             if self.copied {

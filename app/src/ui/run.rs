@@ -26,6 +26,10 @@ pub const HIDDEN_ENV: &str = "BRIDGEKEEPER_HIDDEN";
 /// drawn, then the app exits (used by the smoke test).
 pub const SCREENSHOT_ENV: &str = "BRIDGEKEEPER_SCREENSHOT";
 
+/// With [`SCREENSHOT_ENV`]: the tab to show, `games` (the default),
+/// `sessions`, or `inspector` (the first mapping of the first session).
+pub const SCREENSHOT_TAB_ENV: &str = "BRIDGEKEEPER_SCREENSHOT_TAB";
+
 /// How often sessions are re-read and the tray updated.
 const TICK: Duration = Duration::from_secs(2);
 
@@ -232,6 +236,41 @@ impl Drop for Keep<'_> {
     }
 }
 
+/// Opens the tab [`SCREENSHOT_TAB_ENV`] names.
+fn show_for_screenshot(panels: &mut BridgekeeperApp, shared: &SharedState) {
+    panels.tab = Tab::Games;
+    match std::env::var(SCREENSHOT_TAB_ENV).as_deref() {
+        Ok("sessions") => panels.tab = Tab::Sessions,
+        Ok("inspector") => {
+            let first = lock(shared).sessions.iter().find_map(|s| {
+                let m = s.mappings.first()?;
+                Some((m.name.clone(), m.file.clone(), s.profile.clone()))
+            });
+            match first {
+                Some((title, file, profile)) => panels.inspect(&title, file, &profile),
+                None => tracing::warn!("no session to inspect; showing the games"),
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The app icon for the window (the desktop file's icon is used where the
+/// compositor matches the app ID; X11 window managers read this one).
+fn window_icon() -> egui::IconData {
+    match crate::tray::icons::decode(crate::tray::icons::APP_ICON_PNG) {
+        Ok(icon) => egui::IconData {
+            rgba: icon.rgba,
+            width: icon.width,
+            height: icon.height,
+        },
+        Err(e) => {
+            tracing::warn!("no window icon: {e}");
+            egui::IconData::default()
+        }
+    }
+}
+
 fn open_window(
     shell: &Shell,
     ctx: &egui::Context,
@@ -240,13 +279,14 @@ fn open_window(
     returned: Arc<std::sync::Mutex<Option<BridgekeeperApp>>>,
 ) -> anyhow::Result<()> {
     if screenshot.is_some() {
-        panels.tab = Tab::Games;
+        show_for_screenshot(&mut panels, &shell.shared);
     }
     let options = eframe::NativeOptions {
         renderer: eframe::Renderer::Glow,
         viewport: egui::ViewportBuilder::default()
             .with_title("Bridgekeeper")
-            .with_app_id("bridgekeeper")
+            .with_app_id(crate::desktop::APP_ID)
+            .with_icon(window_icon())
             .with_inner_size([1200.0, 800.0]),
         ..Default::default()
     };

@@ -271,16 +271,15 @@ impl SessionsPanel {
                             ui.colored_label(ui.visuals().error_fg_color, format!("error: {e}"))
                         }
                         (ReadState::Live { .. }, _) if !t.is_stale(now, QUIET) => {
-                            ui.colored_label(egui::Color32::from_rgb(60, 170, 60), "● data flows")
+                            ui.colored_label(egui::Color32::from_rgb(60, 170, 60), "• data flows")
                         }
                         (ReadState::Live { .. }, _) => ui.colored_label(
                             ui.visuals().warn_fg_color,
-                            "○ NO DATA: nothing changed for 2 s",
+                            "NO DATA: nothing changed for 2 s",
                         ),
-                        (other, _) => ui.colored_label(
-                            ui.visuals().error_fg_color,
-                            format!("○ {}", other.describe()),
-                        ),
+                        (other, _) => {
+                            ui.colored_label(ui.visuals().error_fg_color, other.describe())
+                        }
                     };
                     if ui.button(format!("Inspect {}", m.name)).clicked() {
                         out.push(Request::Inspect {

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use bridgekeeper_protocol::MappingMode;
 
+use crate::desktop::Program;
 use crate::profiles::{Catalog, CatalogWatcher, SharedCatalog, default_user_dir};
 use crate::sessions::verify::Report;
 use crate::sessions::{SessionConfig, SessionStatus};
@@ -27,8 +28,9 @@ pub struct Env {
     pub settings_file: PathBuf,
     /// The XDG autostart directory.
     pub autostart_dir: PathBuf,
-    /// This program, for the autostart entry.
-    pub exe: PathBuf,
+    /// This program (the AppImage when run from one), for the autostart
+    /// entry and the launch option.
+    pub program: Program,
     /// Run attach, stop, verify and refresh on the calling thread (tests);
     /// the app runs them on worker threads.
     pub inline: bool,
@@ -46,7 +48,7 @@ impl Env {
             autostart_dir: autostart::default_dir()
                 .or_else(|| config_home.map(|c| c.join("autostart")))
                 .unwrap_or_else(|| PathBuf::from("autostart")),
-            exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("bridgekeeper")),
+            program: Program::current(),
             inline: false,
         }
     }
