@@ -46,8 +46,8 @@ struct Estimate {
 }
 
 fn read_json(path: &Path) -> Result<Value, String> {
-    let text =
-        std::fs::read_to_string(path).map_err(|err| format!("reading {}: {err}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| format!("reading {}: {err}", path.display()))?;
     serde_json::from_str(&text).map_err(|err| format!("{}: {err}", path.display()))
 }
 
@@ -55,7 +55,10 @@ fn estimate(dir: &Path) -> Result<Estimate, String> {
     let new = dir.join("new");
     let id = read_json(&new.join("benchmark.json"))?["full_id"]
         .as_str()
-        .ok_or(format!("{}: no full_id", new.join("benchmark.json").display()))?
+        .ok_or(format!(
+            "{}: no full_id",
+            new.join("benchmark.json").display()
+        ))?
         .to_string();
     let estimates = new.join("estimates.json");
     let median_ns = read_json(&estimates)?["median"]["point_estimate"]
@@ -128,7 +131,11 @@ mod tests {
     fn write_bench(root: &Path, dir: &str, id: &str, median: f64) {
         let new = root.join(dir).join("new");
         std::fs::create_dir_all(&new).unwrap();
-        std::fs::write(new.join("benchmark.json"), format!(r#"{{"full_id":"{id}"}}"#)).unwrap();
+        std::fs::write(
+            new.join("benchmark.json"),
+            format!(r#"{{"full_id":"{id}"}}"#),
+        )
+        .unwrap();
         std::fs::write(
             new.join("estimates.json"),
             format!(r#"{{"median":{{"point_estimate":{median}}}}}"#),
@@ -147,12 +154,19 @@ mod tests {
         assert_eq!(rows.len(), 2, "{rows:?}");
         assert_eq!(rows[0].unit, "ms");
         assert!((rows[0].value - 32.6).abs() < 1e-9);
-        assert_eq!(rows[1].measure, "one watcher scan of /proc, nothing new (66 processes)");
+        assert_eq!(
+            rows[1].measure,
+            "one watcher scan of /proc, nothing new (66 processes)"
+        );
         assert_eq!(rows[1].unit, "µs");
     }
 
     #[test]
     fn no_criterion_dir_is_no_rows() {
-        assert!(figures(Path::new("/nonexistent/criterion")).unwrap().is_empty());
+        assert!(
+            figures(Path::new("/nonexistent/criterion"))
+                .unwrap()
+                .is_empty()
+        );
     }
 }

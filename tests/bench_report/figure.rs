@@ -48,9 +48,7 @@ pub fn read_lines(path: &Path) -> Result<Vec<Figure>, String> {
     text.lines()
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())
-        .map(|(n, line)| {
-            parse(line).map_err(|err| format!("{}:{}: {err}", path.display(), n + 1))
-        })
+        .map(|(n, line)| parse(line).map_err(|err| format!("{}:{}: {err}", path.display(), n + 1)))
         .collect()
 }
 
@@ -60,11 +58,14 @@ mod tests {
 
     #[test]
     fn parses_a_line_with_and_without_baseline() {
-        let f = parse(r#"{"measure":"m","value":1.5,"unit":"ms","baseline":3.0,"command":"c","samples":7}"#)
-            .unwrap();
+        let f = parse(
+            r#"{"measure":"m","value":1.5,"unit":"ms","baseline":3.0,"command":"c","samples":7}"#,
+        )
+        .unwrap();
         assert_eq!(f.baseline, Some(3.0));
         assert_eq!(f.value, 1.5);
-        let f = parse(r#"{"measure":"m","value":2,"unit":"%","baseline":null,"command":"c"}"#).unwrap();
+        let f =
+            parse(r#"{"measure":"m","value":2,"unit":"%","baseline":null,"command":"c"}"#).unwrap();
         assert_eq!(f.baseline, None);
     }
 

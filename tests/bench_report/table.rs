@@ -63,7 +63,13 @@ mod tests {
             },
         ];
         let table = markdown(&rows);
-        assert!(table.contains("| ready | 500 | ms | 1250 | 2.50× | `cargo bench` |"), "{table}");
-        assert!(table.contains("| cpu | 0.123 | % | – | – | `x` |"), "{table}");
+        assert!(
+            table.contains("| ready | 500 | ms | 1250 | 2.50× | `cargo bench` |"),
+            "{table}"
+        );
+        assert!(
+            table.contains("| cpu | 0.123 | % | – | – | `x` |"),
+            "{table}"
+        );
     }
 }

@@ -72,7 +72,11 @@ fn observe(path: &Path, bridge_pid: u32) -> Observed {
         std::thread::sleep(Duration::from_millis(50));
         (first != 0 && stamp(&file).1 != first).then_some(())
     });
-    assert!(moving.is_some(), "the game's stamps never reached {}", path.display());
+    assert!(
+        moving.is_some(),
+        "the game's stamps never reached {}",
+        path.display()
+    );
     std::thread::sleep(WARM_UP);
 
     let (first_sequence, mut last_time) = stamp(&file);

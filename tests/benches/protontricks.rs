@@ -280,7 +280,11 @@ fn main() {
     reap(&mut game, LONG);
     world.wine.wineserver_wait();
 
-    let label = version.replace("protontricks", "protontricks-launch");
+    // `protontricks (1.15.0)` → `protontricks-launch 1.15.0`
+    let label = version
+        .replace("protontricks (", "protontricks-launch ")
+        .trim_end_matches(')')
+        .to_string();
     let compare = |measure: &str, ours: &[f64], theirs: &[f64]| Figure {
         baseline: Some(median(theirs)),
         samples: ours.len(),
@@ -301,5 +305,7 @@ fn main() {
             ),
         ],
     );
-    eprintln!("runs (ms): attach {attach:.0?} vs {running_pt:.0?}; run {wrapper:.0?} vs {idle_pt:.0?}");
+    eprintln!(
+        "runs (ms): attach {attach:.0?} vs {running_pt:.0?}; run {wrapper:.0?} vs {idle_pt:.0?}"
+    );
 }

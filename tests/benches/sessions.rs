@@ -125,7 +125,10 @@ fn main() {
         )
     };
     let mut figures = vec![
-        runs("launcher mode: `bridgekeeper run` → bridge all-ready", &to_ready),
+        runs(
+            "launcher mode: `bridgekeeper run` → bridge all-ready",
+            &to_ready,
+        ),
         runs(
             "launcher mode: `bridgekeeper run` → game started by the bridge",
             &to_game,

@@ -95,14 +95,30 @@ impl World {
         self.shm.file(&self.mapping)
     }
 
-    /// The bridge's Linux process id, from `bridgekeeper status --json`.
+    /// The bridge's Linux process id: from `bridgekeeper status --json`, or
+    /// (a wrapper's bridge, which Proton starts) the process whose command
+    /// line runs the bridge exe with this world's mapping.
     pub fn bridge_pid(&self) -> u32 {
         let status = self.app.status();
-        let session = status
+        let from_status = status
             .as_array()
             .and_then(|all| all.iter().find(|s| s["appid"] == self.steam.appid))
-            .expect("a session for the game");
-        session["bridge_pid"].as_u64().expect("a bridge pid") as u32
+            .and_then(|s| s["bridge_pid"].as_u64());
+        if let Some(pid) = from_status {
+            return pid as u32;
+        }
+        let runs_bridge = |pid: u32| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|raw| {
+                let line = String::from_utf8_lossy(&raw);
+                line.contains("bridgekeeper-bridge.exe") && line.contains(&self.mapping)
+            })
+        };
+        std::fs::read_dir("/proc")
+            .expect("reading /proc")
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+            .find(|&pid| runs_bridge(pid))
+            .expect("a running bridge for the game's mapping")
     }
 
     /// The mode of the game's mapping in `bridgekeeper status --json`.
@@ -176,7 +192,10 @@ pub fn reap(child: &mut Child, timeout: Duration) {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    eprintln!("bench: process {} did not exit in time; killing it", child.id());
+    eprintln!(
+        "bench: process {} did not exit in time; killing it",
+        child.id()
+    );
     let _ = child.kill();
     let _ = child.wait();
 }
