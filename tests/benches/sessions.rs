@@ -9,72 +9,28 @@
 //! `cargo bench -p bridgekeeper-e2e --bench sessions` (needs Wine; the
 //! numbers are what this machine did, with whatever else it was doing).
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use bridgekeeper_e2e::app::App;
-use bridgekeeper_e2e::shm::ShmDir;
-use bridgekeeper_e2e::steam::FakeSteam;
-use bridgekeeper_e2e::wine::wine;
-use bridgekeeper_e2e::{unique_name, wait_for};
+use bridgekeeper_e2e::wait_for;
+use common::{Figure, World, cpu_percent, median, ms};
 
+const COMMAND: &str = "cargo bench -p bridgekeeper-e2e --bench sessions";
 const RUNS: usize = 7;
 const LONG: Duration = Duration::from_secs(60);
 
-fn median(mut values: Vec<Duration>) -> Duration {
-    values.sort();
-    values[values.len() / 2]
-}
-
-fn cpu_ticks(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
-    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
-}
-
-/// Percent of one core used by `pid` over `window`.
-fn cpu_percent(pid: u32, window: Duration) -> f64 {
-    let ticks_per_second = 100.0;
-    let before = cpu_ticks(pid).unwrap_or(0);
-    std::thread::sleep(window);
-    let after = cpu_ticks(pid).unwrap_or(before);
-    (after - before) as f64 / ticks_per_second / window.as_secs_f64() * 100.0
-}
-
 fn main() {
-    let Some(wine) = wine() else {
+    let Some(world) = World::new("bench") else {
         eprintln!("Wine is missing: nothing to measure");
         return;
     };
-    let root = std::env::temp_dir().join(unique_name("bench"));
-    let appid = 991_000 + std::process::id() % 900;
-    let steam = FakeSteam::new(
-        &root.join("Steam"),
-        appid,
-        &wine,
-        &wine.prefix,
-        &["FakeLauncher.exe", "FakeSimAVX.exe"],
-    );
-    let shm = ShmDir::new("bench");
-    let app = App::new(&root, shm.path(), &wine);
-    let mapping = format!("${}$", unique_name("bench"));
-    app.profile(
-        "bench.toml",
-        &format!(
-            "id = \"bench\"\nname = \"Bench Sim\"\nappids = [{appid}]\nlive_exes = [\"FakeSimAVX.exe\"]\n\n[[mapping]]\nname = \"{mapping}\"\nsize = 8192\n"
-        ),
-    );
-    let game_args = |extra: &[&str]| -> Vec<String> {
-        let mut args = vec![
-            steam.exe("FakeSimAVX.exe"),
-            "game".into(),
-            "--map".into(),
-            format!("{mapping}=8192"),
-        ];
-        args.extend(extra.iter().map(|s| s.to_string()));
-        args
-    };
+    let World {
+        wine, steam, app, ..
+    } = &world;
+    let game_args = |extra: &[&str]| world.game_args(extra);
 
     let mut to_ready = Vec::new();
     let mut to_game = Vec::new();
@@ -159,24 +115,40 @@ fn main() {
     }
     let _ = watch.kill();
     let _ = watch.wait();
-    let _ = std::fs::remove_dir_all(&root);
 
-    println!("| measure ({RUNS} runs) | median |");
-    println!("|---|---|");
-    println!(
-        "| launcher mode: `bridgekeeper run` → bridge all-ready | {:.0} ms |",
-        median(to_ready).as_secs_f64() * 1e3
-    );
-    println!(
-        "| launcher mode: `bridgekeeper run` → game started by the bridge | {:.0} ms |",
-        median(to_game).as_secs_f64() * 1e3
-    );
-    println!(
-        "| attach mode: game process spawned → watcher's bridge ready | {:.0} ms |",
-        median(attach).as_secs_f64() * 1e3
-    );
-    println!("| idle watcher CPU (10 s, no game) | {watcher_idle:.2} % of one core |");
+    let runs = |measure: &str, values: &[Duration]| Figure {
+        samples: values.len(),
+        ..Figure::new(
+            measure,
+            median(&values.iter().map(|d| ms(*d)).collect::<Vec<_>>()),
+            "ms",
+        )
+    };
+    let mut figures = vec![
+        runs(
+            "launcher mode: `bridgekeeper run` → bridge all-ready",
+            &to_ready,
+        ),
+        runs(
+            "launcher mode: `bridgekeeper run` → game started by the bridge",
+            &to_game,
+        ),
+        runs(
+            "attach mode: game process spawned → watcher's bridge ready",
+            &attach,
+        ),
+        Figure::new(
+            "idle watcher CPU (`bridgekeeper watch`, no game, 10 s)",
+            watcher_idle,
+            "% of one core",
+        ),
+    ];
     for (mode, cpu) in &bridge_idle {
-        println!("| bridge CPU while the game runs, {mode} mode (3 s) | {cpu:.2} % of one core |");
+        figures.push(Figure::new(
+            format!("bridge CPU while the game runs, {mode} mode, game at 1 kHz (3 s)"),
+            *cpu,
+            "% of one core",
+        ));
     }
+    common::report(COMMAND, &figures);
 }

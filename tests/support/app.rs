@@ -7,10 +7,24 @@ use std::sync::OnceLock;
 
 use crate::wine::{Wine, workspace};
 
-/// Builds `bridgekeeper` (a no-op when up to date) and returns its path.
+/// Names a `bridgekeeper` binary to use as it is, instead of building one
+/// (`scripts/bench` sets it to the binary its `cargo bench` built).
+pub const BINARY_ENV: &str = "BRIDGEKEEPER_E2E_APP";
+
+/// Builds `bridgekeeper` (a no-op when up to date) and returns its path, or
+/// the binary that [`BINARY_ENV`] names.
 pub fn binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
+        if let Some(given) = std::env::var_os(BINARY_ENV) {
+            let given = PathBuf::from(given);
+            assert!(
+                given.is_file(),
+                "{BINARY_ENV} names {}, which is not a file",
+                given.display()
+            );
+            return given;
+        }
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut build = Command::new(cargo);
         build.current_dir(workspace()).args([

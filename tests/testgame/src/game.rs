@@ -12,6 +12,7 @@ use windows_sys::Win32::System::Memory::{
 };
 
 use crate::MAGIC;
+use crate::clock;
 
 struct Options {
     maps: Vec<(String, usize)>,
@@ -22,6 +23,7 @@ struct Options {
     delay: Duration,
     restart_file: Option<String>,
     crash_after: Option<Duration>,
+    clock: bool,
     program: Vec<String>,
 }
 
@@ -41,6 +43,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         delay: Duration::ZERO,
         restart_file: None,
         crash_after: None,
+        clock: false,
         program: Vec::new(),
     };
     let mut it = args.iter();
@@ -66,6 +69,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             }
             "--exit-code" => o.exit_code = value()?.parse().map_err(|_| "bad code")?,
             "--stop-file" => o.stop_file = Some(value()?),
+            "--clock" => o.clock = true,
             "--" => {
                 o.program = it.by_ref().cloned().collect();
             }
@@ -244,6 +248,10 @@ fn game(options: &Options) -> i32 {
                     let from_linux = read_u32(s.view, 8);
                     write_u32(s.view, 12, from_linux);
                 }
+            }
+            if options.clock && s.size >= clock::MIN_SIZE {
+                // SAFETY: views are page-aligned and at least MIN_SIZE long.
+                unsafe { clock::stamp(s.view, u64::from(counter)) };
             }
         }
         if last_check.elapsed() > Duration::from_millis(50) {

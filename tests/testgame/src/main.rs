@@ -12,10 +12,15 @@
 //! | 16     | u32  | the game's Windows process id                   |
 //! | 20..   | u8   | pattern: byte `i` is `(i * 31 + 7) mod 256`     |
 //!
+//! With `--clock`, every tick also overwrites the pattern at 24..40 with a
+//! u64 sequence number (24) and the u64 wall-clock time of the write in
+//! nanoseconds since the Unix epoch (32), for the copy-lag benchmark.
+//!
 //! ```text
 //! bridgekeeper-testgame.exe game --map NAME=SIZE... [--rate HZ] [--run-ms MS]
 //!                                [--stop-file LINUX_PATH] [--exit-code N] [--delay-ms MS]
 //!                                [--restart-file LINUX_PATH] [--crash-after-ms MS]
+//!                                [--clock]
 //! bridgekeeper-testgame.exe launcher [--delay-ms MS] [--exit-code N] -- PROGRAM ARGS...
 //! ```
 //!
@@ -26,6 +31,8 @@
 //! `launcher` starts PROGRAM and exits early, like the launchers of AMS2 and
 //! Le Mans Ultimate. Every step is reported on stdout as `testgame: ...`.
 
+#[cfg(windows)]
+mod clock;
 #[cfg(windows)]
 mod game;
 
