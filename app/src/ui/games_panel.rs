@@ -157,8 +157,14 @@ impl GamesPanel {
                     "Verify: a step failed"
                 });
                 for step in &report.steps {
-                    let mark = if step.ok { "✔" } else { "✘" };
-                    ui.label(format!("{mark} {}: {}", step.step, step.detail));
+                    ui.horizontal(|ui| {
+                        if step.ok {
+                            ui.colored_label(ui.visuals().widgets.active.fg_stroke.color, "passed");
+                        } else {
+                            ui.colored_label(ui.visuals().error_fg_color, "FAILED");
+                        }
+                        ui.label(format!("{}: {}", step.step, step.detail));
+                    });
                 }
             }
             None => {}
