@@ -6,10 +6,13 @@
 //! - [`steam`] finds Steam installations, libraries, games, their Wine
 //!   prefixes and the Proton build that runs each one;
 //! - [`profiles`] loads the per-game mapping profiles (TOML);
-//! - [`bridge`] runs the Windows bridge under Wine and reads its status.
+//! - [`bridge`] runs the Windows bridge under Wine and reads its status;
+//! - [`host`] reaches host processes and programs from inside a Flatpak
+//!   sandbox.
 
 pub mod bridge;
 pub mod cli;
+pub mod host;
 pub mod profiles;
 pub mod sessions;
 pub mod settings;

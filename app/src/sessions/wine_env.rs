@@ -81,7 +81,7 @@ pub fn plan(game: &ProcessInfo, wineservers: &[ProcessInfo]) -> Result<WinePlan,
         .find(|s| s.prefix().is_some_and(|p| same_dir(&p, &prefix)));
 
     if let Some(server) = server
-        && let Ok(running) = std::fs::read_link(format!("/proc/{}/exe", server.pid))
+        && let Some(running) = crate::host::procs::exe(server.pid)
     {
         let ours = wine.with_file_name("wineserver");
         let matches = std::fs::canonicalize(&ours).is_ok_and(|ours| ours == running);
@@ -175,22 +175,16 @@ fn same_dir(a: &Path, b: &Path) -> bool {
     norm(a) == norm(b)
 }
 
-/// Running wineservers: processes whose exe is named `wineserver*`.
+/// Running wineservers: processes whose exe is named `wineserver*` (on the
+/// host, when sandboxed).
 pub fn running_wineservers() -> Vec<ProcessInfo> {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    dir.flatten()
-        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| {
-            std::fs::read_link(format!("/proc/{pid}/exe"))
-                .ok()
-                .and_then(|exe| {
-                    exe.file_name()
-                        .map(|n| n.to_string_lossy().starts_with("wineserver"))
-                })
-                .unwrap_or(false)
+    let pids: Vec<i32> = crate::host::procs::exes()
+        .into_iter()
+        .filter(|(_, exe)| {
+            exe.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("wineserver"))
         })
-        .filter_map(ProcessInfo::read)
-        .collect()
+        .map(|(pid, _)| pid)
+        .collect();
+    crate::host::procs::read(&pids).into_values().collect()
 }
