@@ -48,6 +48,12 @@ pub enum JoinError {
          start it from Steam, or use `bridgekeeper run %command%` in its launch options"
     )]
     NoProton { pid: i32 },
+    #[error(
+        "process {pid} runs under Flatpak Steam (com.valvesoftware.Steam), whose /tmp is private \
+         to its sandbox, so a Wine started outside it cannot join the game's wineserver. Attach \
+         works with native Steam; with Flatpak Steam the bridge must start inside Steam's sandbox"
+    )]
+    FlatpakSteam { pid: i32 },
     #[error("no wine in {proton} (looked for files/bin/wine and dist/bin/wine)")]
     NoWine { proton: PathBuf },
     #[error(
@@ -70,6 +76,9 @@ pub fn proton_wine(proton: &Path) -> Option<PathBuf> {
 /// the running processes to look for that server in.
 pub fn plan(game: &ProcessInfo, wineservers: &[ProcessInfo]) -> Result<WinePlan, JoinError> {
     let prefix = game.prefix().ok_or(JoinError::NoPrefix { pid: game.pid })?;
+    if runs_under_flatpak_steam(game, &prefix) {
+        return Err(JoinError::FlatpakSteam { pid: game.pid });
+    }
     let proton = game
         .proton_dir()
         .ok_or(JoinError::NoProton { pid: game.pid })?;
@@ -120,6 +129,17 @@ pub fn plan(game: &ProcessInfo, wineservers: &[ProcessInfo]) -> Result<WinePlan,
         env,
         sync_source,
     })
+}
+
+/// True for a game that Flatpak Steam runs: Flatpak names the app in
+/// `FLATPAK_ID`, and the prefix lies in Steam's app folder.
+fn runs_under_flatpak_steam(game: &ProcessInfo, prefix: &Path) -> bool {
+    use crate::host::steam_shm::STEAM_APP_ID;
+    game.var("FLATPAK_ID")
+        .is_some_and(|id| id == OsStr::new(STEAM_APP_ID))
+        || prefix
+            .to_string_lossy()
+            .contains(&format!("/.var/app/{STEAM_APP_ID}/"))
 }
 
 /// The environment variables a Wine process must not inherit from
@@ -187,4 +207,46 @@ pub fn running_wineservers() -> Vec<ProcessInfo> {
         .map(|(pid, _)| pid)
         .collect();
     crate::host::procs::read(&pids).into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn game(vars: &[(&str, &str)]) -> ProcessInfo {
+        ProcessInfo {
+            pid: 4242,
+            start_time: 1,
+            cmdline: vec!["Z:\\g\\acs.exe".into()],
+            exe_name: "acs.exe".into(),
+            environ: vars
+                .iter()
+                .map(|(k, v)| (OsString::from(k), OsString::from(v)))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn games_of_flatpak_steam_are_refused_with_the_reason() {
+        let flatpak_home = "/home/u/.var/app/com.valvesoftware.Steam/.local/share/Steam";
+        for vars in [
+            vec![
+                ("FLATPAK_ID", "com.valvesoftware.Steam"),
+                ("WINEPREFIX", "/mnt/games/steamapps/compatdata/1/pfx"),
+            ],
+            vec![(
+                "STEAM_COMPAT_DATA_PATH",
+                &*format!("{flatpak_home}/steamapps/compatdata/1"),
+            )],
+        ] {
+            let err = plan(&game(&vars), &[]).unwrap_err();
+            assert_eq!(err, JoinError::FlatpakSteam { pid: 4242 });
+            assert!(err.to_string().contains("/tmp is private"), "{err}");
+        }
+        let native = game(&[("WINEPREFIX", "/home/u/.local/share/Steam/compatdata/1/pfx")]);
+        assert_eq!(
+            plan(&native, &[]).unwrap_err(),
+            JoinError::NoProton { pid: 4242 }
+        );
+    }
 }
