@@ -34,7 +34,7 @@ pub fn private_dirs(shm: &Path) -> Vec<PathBuf> {
             (modified, e.path())
         })
         .collect();
-    dirs.sort_by(|a, b| b.0.cmp(&a.0));
+    dirs.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
     dirs.into_iter().map(|(_, path)| path).collect()
 }
 
