@@ -225,10 +225,15 @@ fn run(command: &HostCommand) -> Vec<u8> {
     {
         Ok(output) => output.stdout,
         Err(err) => {
-            tracing::warn!(
-                "cannot list host processes with {}: {err}",
-                super::command::FLATPAK_SPAWN
-            );
+            // Said once: the watcher asks several times a second.
+            static WARNED: std::sync::Once = std::sync::Once::new();
+            WARNED.call_once(|| {
+                tracing::warn!(
+                    "cannot read host processes through {}: {err}; the app needs the \
+                     permission --talk-name=org.freedesktop.Flatpak",
+                    super::command::FLATPAK_SPAWN
+                );
+            });
             Vec::new()
         }
     }

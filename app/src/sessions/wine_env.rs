@@ -54,6 +54,12 @@ pub enum JoinError {
          works with native Steam; with Flatpak Steam the bridge must start inside Steam's sandbox"
     )]
     FlatpakSteam { pid: i32 },
+    #[error(
+        "{path} is not visible inside Bridgekeeper's Flatpak sandbox; give it read access to \
+         that Steam library with `flatpak override --user --filesystem={}:ro {app_id}`, then \
+         restart Bridgekeeper", library_of(.path).display()
+    )]
+    NotShared { path: PathBuf, app_id: String },
     #[error("no wine in {proton} (looked for files/bin/wine and dist/bin/wine)")]
     NoWine { proton: PathBuf },
     #[error(
@@ -82,6 +88,14 @@ pub fn plan(game: &ProcessInfo, wineservers: &[ProcessInfo]) -> Result<WinePlan,
     let proton = game
         .proton_dir()
         .ok_or(JoinError::NoProton { pid: game.pid })?;
+    if let Some(sandbox) = crate::host::sandbox()
+        && !proton.exists()
+    {
+        return Err(JoinError::NotShared {
+            path: proton,
+            app_id: sandbox.app_id.clone(),
+        });
+    }
     let wine = proton_wine(&proton).ok_or_else(|| JoinError::NoWine {
         proton: proton.clone(),
     })?;
@@ -129,6 +143,18 @@ pub fn plan(game: &ProcessInfo, wineservers: &[ProcessInfo]) -> Result<WinePlan,
         env,
         sync_source,
     })
+}
+
+/// The Steam library folder holding `path` (the parent of its `steamapps`),
+/// or `path` itself outside one.
+pub fn library_of(path: &Path) -> &Path {
+    path.ancestors()
+        .find(|dir| {
+            dir.file_name()
+                .is_some_and(|n| n.eq_ignore_ascii_case("steamapps"))
+        })
+        .and_then(Path::parent)
+        .unwrap_or(path)
 }
 
 /// True for a game that Flatpak Steam runs: Flatpak names the app in
@@ -224,6 +250,25 @@ mod tests {
                 .map(|(k, v)| (OsString::from(k), OsString::from(v)))
                 .collect(),
         }
+    }
+
+    #[test]
+    fn an_unshared_library_names_the_override() {
+        let err = JoinError::NotShared {
+            path: "/mnt/games/SteamLibrary/steamapps/common/Proton 9.0".into(),
+            app_id: "io.github.bridgekeeper.Bridgekeeper".into(),
+        };
+        assert!(
+            err.to_string().contains(
+                "flatpak override --user --filesystem=/mnt/games/SteamLibrary:ro \
+                 io.github.bridgekeeper.Bridgekeeper"
+            ),
+            "{err}"
+        );
+        assert_eq!(
+            library_of(Path::new("/opt/proton")),
+            Path::new("/opt/proton")
+        );
     }
 
     #[test]
