@@ -217,26 +217,28 @@ fn read_through_host(pids: &[i32]) -> HashMap<i32, HostProcess> {
 /// Runs a host command and returns its standard output; errors (a process
 /// that ended mid-read, an unreadable file) only shorten it.
 fn run(command: &HostCommand) -> Vec<u8> {
-    match command
+    let failure = match command
         .command()
         .stdin(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .output()
     {
-        Ok(output) => output.stdout,
-        Err(err) => {
-            // Said once: the watcher asks several times a second.
-            static WARNED: std::sync::Once = std::sync::Once::new();
-            WARNED.call_once(|| {
-                tracing::warn!(
-                    "cannot read host processes through {}: {err}; the app needs the \
-                     permission --talk-name=org.freedesktop.Flatpak",
-                    super::command::FLATPAK_SPAWN
-                );
-            });
-            Vec::new()
+        Ok(output) if output.status.success() || !output.stdout.is_empty() => {
+            return output.stdout;
         }
-    }
+        Ok(output) => String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        Err(err) => err.to_string(),
+    };
+    // Said once: the watcher asks several times a second.
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| {
+        tracing::warn!(
+            "cannot read host processes through {}: {failure}; the app needs the permission \
+             --talk-name=org.freedesktop.Flatpak",
+            super::command::FLATPAK_SPAWN
+        );
+    });
+    Vec::new()
 }
 
 /// Parses NUL-separated `/proc/<pid>/<file>:<entry>` and
