@@ -1,16 +1,23 @@
 //! Bridgekeeper: makes Windows games' named shared memory visible to Linux.
 //!
-//! The command line (`main.rs`, [`cli`]) and, later, the desktop app call the
-//! same library code:
+//! The command line (`main.rs`, [`cli`]) and the desktop app ([`ui`],
+//! [`tray`]) call the same library code:
 //!
 //! - [`steam`] finds Steam installations, libraries, games, their Wine
 //!   prefixes and the Proton build that runs each one;
 //! - [`profiles`] loads the per-game mapping profiles (TOML);
-//! - [`bridge`] runs the Windows bridge under Wine and reads its status.
+//! - [`bridge`] runs the Windows bridge under Wine and reads its status;
+//! - [`sessions`] starts, watches, records and stops a game's bridge;
+//! - [`shm`] reads the mapping files safely and decodes their bytes;
+//! - [`settings`] keeps the app's settings and the autostart entry;
+//! - [`desktop`] ties the program to its desktop file and launch option;
+//! - [`host`] reaches host processes and programs from inside a Flatpak
+//!   sandbox.
 
 pub mod bridge;
 pub mod cli;
 pub mod desktop;
+pub mod host;
 pub mod profiles;
 pub mod sessions;
 pub mod settings;

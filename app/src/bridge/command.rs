@@ -8,6 +8,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bridgekeeper_protocol::MappingSpec;
 
+use crate::host::HostCommand;
+
 /// How an attach-mode bridge is told to stop. A launcher-mode bridge stops
 /// with its game.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,26 +149,11 @@ impl BridgeCommand {
     }
 
     /// The process to spawn: `wine bridge.exe ARGS`, with stdin and stdout
-    /// piped. Nothing passes through a shell.
+    /// piped; through `flatpak-spawn --host` when sandboxed (see
+    /// [`HostCommand`]). Nothing passes through a shell.
     pub fn command(&self) -> Command {
-        let mut command = Command::new(&self.wine);
-        for name in &self.env_remove {
-            command.env_remove(name);
-        }
-        command
-            .arg(&self.exe)
-            .args(self.bridge_args())
-            .env("WINEPREFIX", &self.prefix)
-            .env(
-                "WINEDEBUG",
-                std::env::var_os("WINEDEBUG").unwrap_or_else(|| "-all".into()),
-            )
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped());
-        if let Some(dir) = &self.working_dir {
-            command.current_dir(dir);
-        }
+        let mut command = self.host_command().command();
+        command.stdin(Stdio::piped()).stdout(Stdio::piped());
         if let Some(file) = &self.stderr_file
             && let Ok(file) = std::fs::OpenOptions::new()
                 .create(true)
@@ -180,6 +167,27 @@ impl BridgeCommand {
             command.process_group(0);
         }
         command
+    }
+
+    /// Wine, its arguments, environment and working directory, as a command
+    /// for the host.
+    pub fn host_command(&self) -> HostCommand {
+        let mut host = HostCommand::new(&self.wine);
+        host.args.push(self.exe.clone().into());
+        host.args.extend(self.bridge_args());
+        host.env_remove = self.env_remove.clone();
+        host.env
+            .push(("WINEPREFIX".into(), self.prefix.clone().into()));
+        host.env.push((
+            "WINEDEBUG".into(),
+            std::env::var_os("WINEDEBUG").unwrap_or_else(|| "-all".into()),
+        ));
+        for (name, value) in &self.env {
+            host.env.retain(|(n, _)| n != name);
+            host.env.push((name.clone(), value.clone()));
+        }
+        host.directory = self.working_dir.clone();
+        host
     }
 }
 

@@ -10,6 +10,7 @@ mod attach;
 mod games;
 mod profiles;
 mod run;
+mod run_on_host;
 mod session_view;
 mod status;
 mod stop;

@@ -23,7 +23,12 @@ pub struct Args {
 }
 
 /// Plans the launch, records the session and execs the (rewritten) command.
+/// Inside a Flatpak sandbox the command runs unchanged on the host instead
+/// (see [`super::run_on_host`]).
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if crate::host::sandbox().is_some() {
+        return Ok(super::run_on_host::run_on_host(&args.command));
+    }
     let catalog = Catalog::load(default_user_dir().as_deref());
     let config = SessionConfig::from_env().map_err(|err| err.to_string());
     let plan = launch::plan(

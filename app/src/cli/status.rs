@@ -17,9 +17,13 @@ pub struct Args {
 /// Prints every session and its mappings.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let sessions = status::all(&Registry::for_user());
+    let flatpak_steam = crate::host::steam_shm::notice(std::path::Path::new("/dev/shm"));
     if args.json {
         println!("{}", serde_json::to_string_pretty(&sessions)?);
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(notice) = &flatpak_steam {
+        eprintln!("note: {notice}");
     }
     if sessions.is_empty() {
         println!(

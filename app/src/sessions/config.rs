@@ -5,6 +5,18 @@ use std::path::{Path, PathBuf};
 use super::{Registry, placement};
 use crate::bridge::{BridgeFiles, FilesError};
 
+/// Why sessions cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The bridge files are missing.
+    #[error(transparent)]
+    Files(#[from] FilesError),
+    /// Inside a sandbox, the bridge could not be copied where the host sees
+    /// it.
+    #[error(transparent)]
+    HostCopy(#[from] std::io::Error),
+}
+
 /// Where sessions keep their files, and how.
 #[derive(Debug, Clone)]
 pub struct SessionConfig {
@@ -22,15 +34,18 @@ pub struct SessionConfig {
 impl SessionConfig {
     /// The configuration from the environment: `XDG_RUNTIME_DIR`,
     /// `BRIDGEKEEPER_SHM_DIR`, `BRIDGEKEEPER_KEEP_FILES=1` and the bridge
-    /// files (see [`BridgeFiles::locate`]; copied out of an AppImage).
-    pub fn from_env() -> Result<SessionConfig, FilesError> {
+    /// files (see [`BridgeFiles::locate`]): copied where the host sees them
+    /// when sandboxed, and out of an AppImage's folder.
+    pub fn from_env() -> Result<SessionConfig, ConfigError> {
         Ok(SessionConfig {
             registry: Registry::for_user(),
             shm_dir: std::env::var_os("BRIDGEKEEPER_SHM_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from("/dev/shm")),
             keep_files: std::env::var("BRIDGEKEEPER_KEEP_FILES").is_ok_and(|v| v == "1"),
-            bridge: kept_outside_appimage(BridgeFiles::locate()?),
+            bridge: kept_outside_appimage(
+                crate::host::files::host_visible(BridgeFiles::locate()?)?,
+            ),
         })
     }
 }

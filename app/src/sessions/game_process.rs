@@ -109,9 +109,10 @@ impl ProcessInfo {
             .collect()
     }
 
-    /// True while the same process (pid and start time) runs.
+    /// True while the same process (pid and start time) runs; asks the
+    /// host when sandboxed.
     pub fn is_alive(&self) -> bool {
-        is_alive(self.pid, self.start_time)
+        crate::host::procs::is_alive(self.pid, self.start_time)
     }
 }
 
@@ -149,7 +150,8 @@ pub fn file_name(path: &[u8]) -> &[u8] {
         .unwrap_or(path)
 }
 
-fn exe_name(cmdline: &[OsString]) -> String {
+/// The exe name a command line goes by (see [`ProcessInfo::exe_name`]).
+pub fn exe_name(cmdline: &[OsString]) -> String {
     let name = |arg: &OsString| String::from_utf8_lossy(file_name(arg.as_bytes())).into_owned();
     let is_loader =
         |name: &str| name.starts_with("wine") && !name.to_ascii_lowercase().ends_with(".exe");

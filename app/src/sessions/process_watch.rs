@@ -31,6 +31,9 @@ impl ProcessWatch {
     /// Processes that are new since the last scan, plus settling ones whose
     /// exe name changed. Each pid's environment is read once.
     pub fn scan(&mut self) -> Vec<ProcessInfo> {
+        if crate::host::procs::through_host() {
+            return self.scan_through_host();
+        }
         let current = pids();
         self.seen.retain(|pid| current.contains(pid));
         self.settling.retain(|pid, _| current.contains(pid));
@@ -48,6 +51,43 @@ impl ProcessWatch {
                 continue;
             }
             if let Some(info) = ProcessInfo::read(pid) {
+                self.settling.insert(pid, (info.clone(), 0));
+                found.push(info);
+            }
+        }
+        found
+    }
+
+    /// [`ProcessWatch::scan`] inside a sandbox: one host call lists the
+    /// pids, and one more reads the new and settling processes.
+    fn scan_through_host(&mut self) -> Vec<ProcessInfo> {
+        use crate::host::procs;
+        let current = procs::pids();
+        self.seen.retain(|pid| current.contains(pid));
+        self.settling.retain(|pid, _| current.contains(pid));
+        let new: Vec<i32> = current
+            .iter()
+            .copied()
+            .filter(|&pid| self.seen.insert(pid))
+            .collect();
+        let wanted: Vec<i32> = new.iter().chain(self.settling.keys()).copied().collect();
+        let mut read = procs::read(&wanted);
+        let mut found = Vec::new();
+        for (pid, (info, scans)) in &mut self.settling {
+            if let Some(fresh) = read.remove(pid)
+                && fresh.cmdline != info.cmdline
+            {
+                let renamed = fresh.exe_name != info.exe_name;
+                *info = fresh;
+                if renamed {
+                    found.push(info.clone());
+                }
+            }
+            *scans += 1;
+        }
+        self.settling.retain(|_, (_, scans)| *scans < SETTLE_SCANS);
+        for pid in new {
+            if let Some(info) = read.remove(&pid) {
                 self.settling.insert(pid, (info.clone(), 0));
                 found.push(info);
             }

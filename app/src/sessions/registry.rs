@@ -110,15 +110,13 @@ impl Registry {
         }
     }
 
-    /// The registry of this user: `$XDG_RUNTIME_DIR`, or a private directory
-    /// in `/tmp` when that is unset.
+    /// The registry of this user: `$XDG_RUNTIME_DIR` (its app folder, which
+    /// host processes see too, inside a Flatpak sandbox), or a private
+    /// directory in `/tmp` when that is unset.
     pub fn for_user() -> Registry {
-        let runtime = std::env::var_os("XDG_RUNTIME_DIR")
-            .map(PathBuf::from)
-            .filter(|p| p.is_absolute())
-            .unwrap_or_else(|| {
-                std::env::temp_dir().join(format!("bridgekeeper-{}", current_uid()))
-            });
+        let runtime = crate::host::sandbox::shared_runtime_dir().unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("bridgekeeper-{}", current_uid()))
+        });
         Registry::new(&runtime)
     }
 

@@ -48,6 +48,18 @@ pub enum JoinError {
          start it from Steam, or use `bridgekeeper run %command%` in its launch options"
     )]
     NoProton { pid: i32 },
+    #[error(
+        "process {pid} runs under Flatpak Steam (com.valvesoftware.Steam), whose /tmp is private \
+         to its sandbox, so a Wine started outside it cannot join the game's wineserver. Attach \
+         works with native Steam; with Flatpak Steam the bridge must start inside Steam's sandbox"
+    )]
+    FlatpakSteam { pid: i32 },
+    #[error(
+        "{path} is not visible inside Bridgekeeper's Flatpak sandbox; give it read access to \
+         that Steam library with `flatpak override --user --filesystem={}:ro {app_id}`, then \
+         restart Bridgekeeper", library_of(.path).display()
+    )]
+    NotShared { path: PathBuf, app_id: String },
     #[error("no wine in {proton} (looked for files/bin/wine and dist/bin/wine)")]
     NoWine { proton: PathBuf },
     #[error(
@@ -70,9 +82,20 @@ pub fn proton_wine(proton: &Path) -> Option<PathBuf> {
 /// the running processes to look for that server in.
 pub fn plan(game: &ProcessInfo, wineservers: &[ProcessInfo]) -> Result<WinePlan, JoinError> {
     let prefix = game.prefix().ok_or(JoinError::NoPrefix { pid: game.pid })?;
+    if runs_under_flatpak_steam(game, &prefix) {
+        return Err(JoinError::FlatpakSteam { pid: game.pid });
+    }
     let proton = game
         .proton_dir()
         .ok_or(JoinError::NoProton { pid: game.pid })?;
+    if let Some(sandbox) = crate::host::sandbox()
+        && !proton.exists()
+    {
+        return Err(JoinError::NotShared {
+            path: proton,
+            app_id: sandbox.app_id.clone(),
+        });
+    }
     let wine = proton_wine(&proton).ok_or_else(|| JoinError::NoWine {
         proton: proton.clone(),
     })?;
@@ -81,7 +104,7 @@ pub fn plan(game: &ProcessInfo, wineservers: &[ProcessInfo]) -> Result<WinePlan,
         .find(|s| s.prefix().is_some_and(|p| same_dir(&p, &prefix)));
 
     if let Some(server) = server
-        && let Ok(running) = std::fs::read_link(format!("/proc/{}/exe", server.pid))
+        && let Some(running) = crate::host::procs::exe(server.pid)
     {
         let ours = wine.with_file_name("wineserver");
         let matches = std::fs::canonicalize(&ours).is_ok_and(|ours| ours == running);
@@ -120,6 +143,29 @@ pub fn plan(game: &ProcessInfo, wineservers: &[ProcessInfo]) -> Result<WinePlan,
         env,
         sync_source,
     })
+}
+
+/// The Steam library folder holding `path` (the parent of its `steamapps`),
+/// or `path` itself outside one.
+pub fn library_of(path: &Path) -> &Path {
+    path.ancestors()
+        .find(|dir| {
+            dir.file_name()
+                .is_some_and(|n| n.eq_ignore_ascii_case("steamapps"))
+        })
+        .and_then(Path::parent)
+        .unwrap_or(path)
+}
+
+/// True for a game that Flatpak Steam runs: Flatpak names the app in
+/// `FLATPAK_ID`, and the prefix lies in Steam's app folder.
+fn runs_under_flatpak_steam(game: &ProcessInfo, prefix: &Path) -> bool {
+    use crate::host::steam_shm::STEAM_APP_ID;
+    game.var("FLATPAK_ID")
+        .is_some_and(|id| id == OsStr::new(STEAM_APP_ID))
+        || prefix
+            .to_string_lossy()
+            .contains(&format!("/.var/app/{STEAM_APP_ID}/"))
 }
 
 /// The environment variables a Wine process must not inherit from
@@ -175,22 +221,77 @@ fn same_dir(a: &Path, b: &Path) -> bool {
     norm(a) == norm(b)
 }
 
-/// Running wineservers: processes whose exe is named `wineserver*`.
+/// Running wineservers: processes whose exe is named `wineserver*` (on the
+/// host, when sandboxed).
 pub fn running_wineservers() -> Vec<ProcessInfo> {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    dir.flatten()
-        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| {
-            std::fs::read_link(format!("/proc/{pid}/exe"))
-                .ok()
-                .and_then(|exe| {
-                    exe.file_name()
-                        .map(|n| n.to_string_lossy().starts_with("wineserver"))
-                })
-                .unwrap_or(false)
+    let pids: Vec<i32> = crate::host::procs::exes()
+        .into_iter()
+        .filter(|(_, exe)| {
+            exe.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("wineserver"))
         })
-        .filter_map(ProcessInfo::read)
-        .collect()
+        .map(|(pid, _)| pid)
+        .collect();
+    crate::host::procs::read(&pids).into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn game(vars: &[(&str, &str)]) -> ProcessInfo {
+        ProcessInfo {
+            pid: 4242,
+            start_time: 1,
+            cmdline: vec!["Z:\\g\\acs.exe".into()],
+            exe_name: "acs.exe".into(),
+            environ: vars
+                .iter()
+                .map(|(k, v)| (OsString::from(k), OsString::from(v)))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn an_unshared_library_names_the_override() {
+        let err = JoinError::NotShared {
+            path: "/mnt/games/SteamLibrary/steamapps/common/Proton 9.0".into(),
+            app_id: "io.github.bridgekeeper.Bridgekeeper".into(),
+        };
+        assert!(
+            err.to_string().contains(
+                "flatpak override --user --filesystem=/mnt/games/SteamLibrary:ro \
+                 io.github.bridgekeeper.Bridgekeeper"
+            ),
+            "{err}"
+        );
+        assert_eq!(
+            library_of(Path::new("/opt/proton")),
+            Path::new("/opt/proton")
+        );
+    }
+
+    #[test]
+    fn games_of_flatpak_steam_are_refused_with_the_reason() {
+        let flatpak_home = "/home/u/.var/app/com.valvesoftware.Steam/.local/share/Steam";
+        for vars in [
+            vec![
+                ("FLATPAK_ID", "com.valvesoftware.Steam"),
+                ("WINEPREFIX", "/mnt/games/steamapps/compatdata/1/pfx"),
+            ],
+            vec![(
+                "STEAM_COMPAT_DATA_PATH",
+                &*format!("{flatpak_home}/steamapps/compatdata/1"),
+            )],
+        ] {
+            let err = plan(&game(&vars), &[]).unwrap_err();
+            assert_eq!(err, JoinError::FlatpakSteam { pid: 4242 });
+            assert!(err.to_string().contains("/tmp is private"), "{err}");
+        }
+        let native = game(&[("WINEPREFIX", "/home/u/.local/share/Steam/compatdata/1/pfx")]);
+        assert_eq!(
+            plan(&native, &[]).unwrap_err(),
+            JoinError::NoProton { pid: 4242 }
+        );
+    }
 }

@@ -117,6 +117,28 @@ impl Monitor {
 pub struct SessionsPanel {
     /// Monitors by file.
     pub monitors: HashMap<PathBuf, Monitor>,
+    /// Whether Flatpak Steam keeps a private /dev/shm, and when that was
+    /// last looked at.
+    flatpak_steam: Option<(Instant, Option<String>)>,
+}
+
+/// How often the panel looks for Flatpak Steam's private /dev/shm.
+const FLATPAK_STEAM_CHECK: Duration = Duration::from_secs(5);
+
+impl SessionsPanel {
+    /// The note about Flatpak Steam's private /dev/shm, if it has one
+    /// (see [`crate::host::steam_shm::notice`]); looked up every few seconds.
+    fn flatpak_steam_notice(&mut self, now: Instant) -> Option<&str> {
+        let stale = self
+            .flatpak_steam
+            .as_ref()
+            .is_none_or(|(checked, _)| now.duration_since(*checked) >= FLATPAK_STEAM_CHECK);
+        if stale {
+            let notice = crate::host::steam_shm::notice(std::path::Path::new("/dev/shm"));
+            self.flatpak_steam = Some((now, notice));
+        }
+        self.flatpak_steam.as_ref()?.1.as_deref()
+    }
 }
 
 /// The profile's packet counter for `mapping`, if it names one.
@@ -155,6 +177,9 @@ impl SessionsPanel {
     ) -> Vec<Request> {
         let mut out = Vec::new();
         ui.heading("Sessions");
+        if let Some(notice) = self.flatpak_steam_notice(Instant::now()) {
+            ui.colored_label(ui.visuals().warn_fg_color, notice);
+        }
         if sessions.is_empty() {
             ui.label(
                 "No session. Attach a running game in Games, turn on auto-attach, or start a \
