@@ -28,6 +28,19 @@ use bridgekeeper_protocol::find_duplicate;
 use fuzz_support::{quotable_program, windows_command_line};
 use libfuzzer_sys::fuzz_target;
 
+/// The bridge's options that take a value.
+const TAKES_VALUE: [&str; 9] = [
+    "--map",
+    "--dir",
+    "--nonce",
+    "--probe",
+    "--status-file",
+    "--wait-for",
+    "--grace-ms",
+    "--game-timeout-ms",
+    "--stop-file",
+];
+
 fn check_tokens(raw: &str) {
     let tokens = cmdline::split(raw);
     let mut last_end = 0;
@@ -92,6 +105,27 @@ fn check_accepted(raw: &str, options: &Options) {
         assert_eq!(exe, &exe.to_lowercase());
     }
     assert!(!(options.probe.is_some() && options.game.is_some()));
+    // `--flag=value` is accepted only for options that take a value: an
+    // ignored `--remove-files=no` would do the opposite of what it says.
+    let options_end = options
+        .game
+        .as_ref()
+        .map_or(raw.len(), |g| raw.len() - g.command_line.len());
+    let tokens = cmdline::split(raw);
+    let mut rest = tokens.iter().skip(1).take_while(|t| t.start < options_end);
+    while let Some(token) = rest.next() {
+        match token.value.split_once('=') {
+            Some((flag, _)) if flag.starts_with("--") => assert!(
+                TAKES_VALUE.contains(&flag),
+                "{:?} accepted with a value it ignores",
+                token.value
+            ),
+            _ if TAKES_VALUE.contains(&token.value.as_str()) => {
+                rest.next();
+            }
+            _ => {}
+        }
+    }
     match &options.game {
         Some(game) => assert!(raw.ends_with(&game.command_line)),
         None => assert!(
