@@ -17,7 +17,11 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     // The file name's appid: the seeds' own (Assetto Corsa) or one that
     // disagrees with the text.
-    let file_appid = if data.len() % 2 == 0 { 244_210 } else { 1 };
+    let file_appid = if data.len().is_multiple_of(2) {
+        244_210
+    } else {
+        1
+    };
     let path = PathBuf::from(format!("/fuzz/steamapps/appmanifest_{file_appid}.acf"));
     let mut warnings = Vec::new();
     if let Some(m) = formats::parse_manifest(data, file_appid, &path, &mut warnings) {

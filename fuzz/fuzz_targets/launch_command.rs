@@ -242,7 +242,7 @@ fuzz_target!(|data: &[u8]| {
     if let Some(c) = &steam {
         let bridge = Path::new("/b/bridgekeeper-bridge.exe");
         let extra = &input.bridge_args;
-        let rewritten = c.with_bridge(&args, bridge, &extra);
+        let rewritten = c.with_bridge(&args, bridge, extra);
         let mut inserted = vec![bridge.as_os_str().to_os_string()];
         inserted.extend(extra.iter().cloned());
         inserted.push("--".into());
