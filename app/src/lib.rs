@@ -23,5 +23,7 @@ pub mod sessions;
 pub mod settings;
 pub mod shm;
 pub mod steam;
+#[cfg(feature = "gui")]
 pub mod tray;
+#[cfg(feature = "gui")]
 pub mod ui;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use bridgekeeper_protocol::{MappingSpec, find_duplicate};
+use bridgekeeper_protocol::{MappingSpec, check_bridge_path, find_duplicate};
 
 use crate::cmdline;
 
@@ -39,6 +39,16 @@ OPTIONS:
     -V, --version          Print the version
 
 Status goes to standard output as one JSON object per line.";
+
+/// Flags that take no value: `--flag=value` is an error for them, never
+/// silently the flag alone (`--remove-files=no` must not remove files).
+const NO_VALUE: [&str; 5] = [
+    "--",
+    "--help",
+    "--version",
+    "--stop-on-stdin-close",
+    "--remove-files",
+];
 
 /// A fully checked set of options.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,6 +130,11 @@ pub fn parse(raw: &str) -> Result<Request, UsageError> {
             Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
             _ => (token.value.as_str(), None),
         };
+        if let Some(value) = &inline
+            && NO_VALUE.contains(&flag)
+        {
+            return Err(usage(format!("{flag} takes no value; remove \"={value}\"")));
+        }
         let mut value = |what: &str| -> Result<String, UsageError> {
             match &inline {
                 Some(v) => Ok(v.clone()),
@@ -201,12 +216,10 @@ pub fn parse(raw: &str) -> Result<Request, UsageError> {
     })))
 }
 
-/// An absolute Linux path without `..`, NUL or backslashes.
+/// An absolute Linux path without `..`, NUL or backslashes (the rule the
+/// app checks its paths with, too).
 fn linux_path(flag: &str, path: String) -> Result<String, UsageError> {
-    let bad = !path.starts_with('/')
-        || path.contains(['\0', '\\'])
-        || path.split('/').any(|part| part == "..");
-    if bad {
+    if check_bridge_path(&path).is_err() {
         return Err(usage(format!(
             "{flag} {path:?} is not an absolute Linux path without '..' or '\\' (for example /dev/shm)"
         )));
@@ -330,5 +343,32 @@ mod tests {
         assert!(error("b.exe --map x=1 --").contains("nothing follows"));
         assert!(error("b.exe --map").contains("needs NAME=SIZE"));
         assert!(error("b.exe --map x=1 --wait-for C:\\a.exe").contains("file name only"));
+    }
+
+    /// Found by the `bridge_args` fuzz target (crash input shortened): a
+    /// value glued to a flag that takes none was dropped, so `--=x` acted
+    /// as `--` and `--remove-files=no` removed the files.
+    #[test]
+    fn flags_without_values_refuse_one() {
+        let crash = r#"bridge.exe --map Local\acpmf_physics=4096 --=mpa$pcars2$=102400 --wait-for A.exe -- "C:\Games\AMS2.exe""#;
+        assert!(
+            error(crash).contains("-- takes no value"),
+            "{}",
+            error(crash)
+        );
+        for flag in [
+            "--remove-files",
+            "--stop-on-stdin-close",
+            "--help",
+            "--version",
+        ] {
+            let line = format!("b.exe --map x=1 --stop-on-stdin-close {flag}=no");
+            assert!(
+                error(&line).contains(&format!("{flag} takes no value")),
+                "{line}"
+            );
+        }
+        let inline = run("b.exe --map=x=1 --dir=/tmp --stop-on-stdin-close");
+        assert_eq!(inline.dir, "/tmp");
     }
 }

@@ -3,22 +3,15 @@
 //! each backed by a file in /dev/shm, so Linux programs can mmap the very
 //! memory the game writes.
 //!
-//! The command line, paths and status lines are plain Rust and tested on
-//! Linux; everything that calls Windows is in `win`.
-
-// Off Windows only the parts under test are used.
-#![cfg_attr(not(windows), allow(dead_code))]
-
-mod args;
-mod cmdline;
-mod paths;
-mod status;
-#[cfg(windows)]
-mod win;
+//! The code lives in the crate's library (`lib.rs`): the command line,
+//! paths and status lines are plain Rust and tested on Linux; everything
+//! that calls Windows is in `win`.
 
 use std::process::ExitCode;
 
-use args::Request;
+use bridgekeeper_bridge::args::{self, Request};
+#[cfg(windows)]
+use bridgekeeper_bridge::{status, win};
 
 fn main() -> ExitCode {
     #[cfg(windows)]

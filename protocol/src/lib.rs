@@ -8,11 +8,13 @@
 
 mod event;
 mod name;
+mod path;
 mod size;
 mod spec;
 
 pub use event::{Event, MappingMode, StatusLine, StopReason};
 pub use name::{MappingName, NameError, Namespace};
+pub use path::{BridgePathError, PathProblem, check_bridge_os_path, check_bridge_path};
 pub use size::{MappingSize, SizeError};
 pub use spec::{MappingSpec, SpecError, find_duplicate};
 

@@ -78,6 +78,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Status(args)) => status::run(args),
         Some(Command::Watch(args)) => watch::run(args),
         Some(Command::Verify(args)) => verify::run(args),
+        #[cfg(feature = "gui")]
         None => crate::ui::run(),
+        #[cfg(not(feature = "gui"))]
+        None => anyhow::bail!(
+            "this build has no desktop app (built without the `gui` feature); \
+             use a subcommand (see --help) or rebuild with the default features"
+        ),
     }
 }

@@ -15,6 +15,11 @@ pub enum ConfigError {
     /// it.
     #[error(transparent)]
     HostCopy(#[from] std::io::Error),
+    /// `BRIDGEKEEPER_SHM_DIR` is a path the bridge cannot take.
+    #[error(
+        "BRIDGEKEEPER_SHM_DIR {0}; set it to an absolute directory such as /dev/shm, or unset it"
+    )]
+    ShmDir(bridgekeeper_protocol::BridgePathError),
 }
 
 /// Where sessions keep their files, and how.
@@ -39,15 +44,25 @@ impl SessionConfig {
     pub fn from_env() -> Result<SessionConfig, ConfigError> {
         Ok(SessionConfig {
             registry: Registry::for_user(),
-            shm_dir: std::env::var_os("BRIDGEKEEPER_SHM_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("/dev/shm")),
+            shm_dir: shm_dir(std::env::var_os("BRIDGEKEEPER_SHM_DIR"))?,
             keep_files: std::env::var("BRIDGEKEEPER_KEEP_FILES").is_ok_and(|v| v == "1"),
             bridge: kept_outside_appimage(
                 crate::host::files::host_visible(BridgeFiles::locate()?)?,
             ),
         })
     }
+}
+
+/// The backing-file directory: `/dev/shm` unless `value` names another,
+/// which must be a path the bridge can take (checked before any session
+/// starts, so a bad value is one clear error instead of a failing bridge).
+fn shm_dir(value: Option<std::ffi::OsString>) -> Result<PathBuf, ConfigError> {
+    let Some(value) = value else {
+        return Ok(PathBuf::from("/dev/shm"));
+    };
+    let dir = PathBuf::from(value);
+    bridgekeeper_protocol::check_bridge_os_path(&dir).map_err(ConfigError::ShmDir)?;
+    Ok(dir)
 }
 
 /// Inside an AppImage the bundled bridge lives in the AppImage's mount or
@@ -84,6 +99,20 @@ mod tests {
         BridgeFiles {
             exe: dir.join("bridgekeeper-bridge.exe"),
             dll: dir.join("bcryptprimitives.dll"),
+        }
+    }
+
+    #[test]
+    fn the_shm_dir_must_be_a_path_the_bridge_takes() {
+        assert_eq!(shm_dir(None).unwrap(), Path::new("/dev/shm"));
+        assert_eq!(
+            shm_dir(Some("/run/user/1000/tele".into())).unwrap(),
+            Path::new("/run/user/1000/tele")
+        );
+        for bad in ["tele", "/dev/shm/../tmp", "/dev/shm\\x"] {
+            let err = shm_dir(Some(bad.into())).unwrap_err().to_string();
+            assert!(err.starts_with("BRIDGEKEEPER_SHM_DIR "), "{err}");
+            assert!(err.contains("set it to an absolute directory"), "{err}");
         }
     }
 

@@ -18,6 +18,7 @@ use super::{
 };
 use crate::bridge::{BridgeCommand, new_nonce};
 use crate::profiles::Catalog;
+use bridgekeeper_protocol::check_bridge_os_path;
 
 /// Name of the log file `bridgekeeper run` writes in the game's compatdata
 /// folder.
@@ -92,6 +93,19 @@ pub fn plan(
         Ok(config) => config,
         Err(why) => return LaunchPlan::unchanged(args, log_file, why),
     };
+    // The bridge gets the backing-file directory and a status file in
+    // compatdata on its command line. A path it would refuse (or Wine would
+    // mangle) must not cost the game its start, so check before anything
+    // is written.
+    for path in [config.shm_dir.as_path(), compatdata.as_path()] {
+        if let Err(err) = check_bridge_os_path(path) {
+            return LaunchPlan::unchanged(
+                args,
+                log_file,
+                format!("{} is not bridged: {err}", profile.name),
+            );
+        }
+    }
     let prefix = compatdata.join("pfx");
     let specs = profile_specs(profile);
     let files: Vec<PathBuf> = specs
@@ -160,5 +174,107 @@ pub fn plan(
         command: rewritten,
         log_file: Some(compatdata.join(LOG_FILE)),
         session: Some(session),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bridge::BridgeFiles;
+    use crate::sessions::Registry;
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::Path;
+
+    /// A Steam launch of Assetto Corsa, as `bridgekeeper run` receives it.
+    fn steam_args() -> Vec<OsString> {
+        [
+            "/s/ubuntu12_32/reaper",
+            "SteamLaunch",
+            "AppId=244210",
+            "--",
+            "/s/steamapps/common/Proton 9.0/proton",
+            "waitforexitandrun",
+            "/g/assettocorsa/AssettoCorsa.exe",
+        ]
+        .map(OsString::from)
+        .to_vec()
+    }
+
+    fn config(root: &Path) -> SessionConfig {
+        let bin = root.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let bridge = BridgeFiles {
+            exe: bin.join("bridgekeeper-bridge.exe"),
+            dll: bin.join("bcryptprimitives.dll"),
+        };
+        std::fs::write(&bridge.exe, b"MZ").unwrap();
+        std::fs::write(&bridge.dll, b"MZ").unwrap();
+        let shm_dir = root.join("shm");
+        std::fs::create_dir_all(&shm_dir).unwrap();
+        SessionConfig {
+            registry: Registry::new(&root.join("run")),
+            shm_dir,
+            keep_files: false,
+            bridge,
+        }
+    }
+
+    fn plan_in(library: &[u8], config: &SessionConfig, root: &Path) -> LaunchPlan {
+        let compatdata = root
+            .join(OsStr::from_bytes(library))
+            .join("steamapps/compatdata/244210");
+        let var = |key: &str| (key == "STEAM_COMPAT_DATA_PATH").then(|| compatdata.clone().into());
+        plan(&steam_args(), var, &Catalog::builtin(), Ok(config))
+    }
+
+    #[test]
+    fn bridges_a_library_with_blanks_and_quotes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let config = config(tmp.path());
+        let launch = plan_in(b"Steam Library \"2\"", &config, tmp.path());
+        assert!(launch.session.is_some(), "{:?}", launch.log);
+        assert!(
+            launch.command.len() > steam_args().len(),
+            "{:?}",
+            launch.command
+        );
+        assert_eq!(launch.command.last(), steam_args().last());
+    }
+
+    /// Found by the `launch_command` fuzz target: the bridge refuses a
+    /// `--status-file` with a backslash or `..`, and Wine mangles one that is
+    /// not UTF-8, so the rewritten command failed and the game never
+    /// started. Such a launch now runs unchanged, says why, and leaves no
+    /// files behind.
+    #[test]
+    fn paths_the_bridge_cannot_take_leave_the_command_unchanged() {
+        for (library, why) in [
+            (&b"games\\steam"[..], "backslash"),
+            (b"..", "'..'"),
+            (b"caf\xe9", "UTF-8"),
+        ] {
+            let tmp = tempfile::tempdir().unwrap();
+            let config = config(tmp.path());
+            let launch = plan_in(library, &config, tmp.path());
+            assert!(launch.session.is_none(), "{:?}", launch.log);
+            assert_eq!(launch.command, steam_args());
+            assert!(
+                launch.log[0].contains("is not bridged") && launch.log[0].contains(why),
+                "{:?}",
+                launch.log
+            );
+            assert_eq!(std::fs::read_dir(&config.shm_dir).unwrap().count(), 0);
+        }
+    }
+
+    #[test]
+    fn an_unusable_backing_file_directory_leaves_the_command_unchanged() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut config = config(tmp.path());
+        config.shm_dir = PathBuf::from("relative/shm");
+        let launch = plan_in(b"SteamLibrary", &config, tmp.path());
+        assert!(launch.session.is_none());
+        assert_eq!(launch.command, steam_args());
+        assert!(launch.log[0].contains("not absolute"), "{:?}", launch.log);
     }
 }

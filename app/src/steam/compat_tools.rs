@@ -200,11 +200,23 @@ pub fn scan_dir(dir: &Path, warnings: &mut Vec<Warning>) -> Vec<CustomTool> {
 /// Reads one `compatibilitytool.vdf`; `base` is where a relative
 /// `install_path` starts. Only Windows-to-Linux tools (Protons) are kept.
 fn parse_declaration(file: &Path, base: &Path, warnings: &mut Vec<Warning>) -> Vec<CustomTool> {
-    let Some(doc) = vdf::read(file, warnings) else {
-        return Vec::new();
-    };
+    match vdf::read(file, warnings) {
+        Some(doc) => declared_tools(&doc, file, base, warnings),
+        None => Vec::new(),
+    }
+}
+
+/// The Protons declared by the `compatibilitytool.vdf` document `doc` read
+/// from `file`; `base` is where a relative `install_path` starts. Tools
+/// whose directory does not exist are left out with a warning.
+pub fn declared_tools(
+    doc: &vdf::Document,
+    file: &Path,
+    base: &Path,
+    warnings: &mut Vec<Warning>,
+) -> Vec<CustomTool> {
     let Some(tools) =
-        vdf::root_obj(&doc, "compatibilitytools").and_then(|o| vdf::get_obj(o, "compat_tools"))
+        vdf::root_obj(doc, "compatibilitytools").and_then(|o| vdf::get_obj(o, "compat_tools"))
     else {
         warnings.push(Warning::new(
             file,

@@ -24,12 +24,17 @@ pub struct CompatMapping {
 /// without a warning (fresh installs have none yet).
 pub fn read_mapping(root: &Path, warnings: &mut Vec<Warning>) -> CompatMapping {
     let file = root.join("config").join("config.vdf");
-    let Some(doc) = vdf::read(&file, warnings) else {
-        return CompatMapping::default();
-    };
-    let Some(store) = vdf::root_obj(&doc, "InstallConfigStore") else {
+    match vdf::read(&file, warnings) {
+        Some(doc) => mapping_of(&doc, &file, warnings),
+        None => CompatMapping::default(),
+    }
+}
+
+/// The tool mappings in the `config.vdf` document `doc` read from `file`.
+pub fn mapping_of(doc: &vdf::Document, file: &Path, warnings: &mut Vec<Warning>) -> CompatMapping {
+    let Some(store) = vdf::root_obj(doc, "InstallConfigStore") else {
         warnings.push(Warning::new(
-            &file,
+            file,
             "has no InstallConfigStore section; tool mappings ignored",
         ));
         return CompatMapping::default();

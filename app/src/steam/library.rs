@@ -31,10 +31,13 @@ pub struct LibraryInfo {
 
 /// One entry read from a `libraryfolders.vdf`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Entry {
-    path: PathBuf,
-    label: Option<String>,
-    apps: HashSet<u32>,
+pub struct Entry {
+    /// The library folder as written (never empty).
+    pub path: PathBuf,
+    /// Its label, new format only.
+    pub label: Option<String>,
+    /// Appids its `apps` map lists, new format only.
+    pub apps: HashSet<u32>,
 }
 
 /// Reads the libraries of the Steam root `root`, the root's own library
@@ -53,14 +56,7 @@ pub fn read_libraries(
         };
         let file = dir.join("libraryfolders.vdf");
         if let Some(doc) = vdf::read(&file, warnings) {
-            let found = parse_entries(&doc);
-            if found.is_none() {
-                warnings.push(Warning::new(
-                    &file,
-                    "has no libraryfolders section; ignored",
-                ));
-            }
-            for entry in found.unwrap_or_default() {
+            for entry in entries_of(&doc, &file, warnings) {
                 sources.push((file.clone(), entry));
             }
         }
@@ -131,6 +127,17 @@ fn add(
         listed_apps: entry.apps,
         canonical,
     });
+}
+
+/// The numbered entries of the `libraryfolders.vdf` document `doc` read
+/// from `file`, either format; a document of another kind gives a warning
+/// and no entries.
+pub fn entries_of(doc: &vdf::Document, file: &Path, warnings: &mut Vec<Warning>) -> Vec<Entry> {
+    let found = parse_entries(doc);
+    if found.is_none() {
+        warnings.push(Warning::new(file, "has no libraryfolders section; ignored"));
+    }
+    found.unwrap_or_default()
 }
 
 /// The numbered entries of a `libraryfolders` document, either format.

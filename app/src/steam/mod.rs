@@ -20,7 +20,8 @@
 //! - `appinfo`: Valve's per-app defaults in binary `appinfo.vdf`;
 //! - `compat_tools`: custom tools and Valve tool names to directories;
 //! - `proton`: the choice in priority order, and what a Proton dir holds;
-//! - `vdf` / `binary_vdf`: the two KeyValues readers.
+//! - `vdf` / `binary_vdf`: the two KeyValues readers;
+//! - [`formats`]: the readers above on bytes, for fuzzing and tests.
 //!
 //! `steamlocate` 2.1 was the starting point, but each of its parts falls
 //! short of a requirement here (environment reads, one library location,
@@ -32,6 +33,7 @@ mod binary_vdf;
 mod compat_tools;
 mod compatdata;
 mod config;
+pub mod formats;
 mod fsutil;
 mod install;
 mod library;

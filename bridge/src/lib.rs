@@ -1,0 +1,16 @@
+//! The bridge's code as a library, so that its portable parts (the command
+//! line, Windows command-line splitting, paths and status lines) can be
+//! tested and fuzzed on Linux. `main.rs` is the `bridgekeeper-bridge.exe`
+//! program built from it.
+//!
+//! Everything that calls Windows is in [`win`], compiled only for Windows.
+
+// Off Windows only the parts under test are used.
+#![cfg_attr(not(windows), allow(dead_code))]
+
+pub mod args;
+pub mod cmdline;
+pub mod paths;
+pub mod status;
+#[cfg(windows)]
+pub mod win;

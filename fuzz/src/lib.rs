@@ -1,0 +1,126 @@
+//! Helpers shared by the fuzz targets: the Windows command-line quoting that
+//! Wine applies when it turns a Linux argv into a Windows command line, and
+//! a binary KeyValues writer for round trips.
+
+use bridgekeeper::steam::formats::BinValue;
+
+/// The Windows command line for `argv`, quoted the way Wine (and the
+/// Microsoft C runtime's inverse, `CommandLineToArgvW`) expects: an
+/// argument is wrapped in quotes when it is empty or holds a blank or a
+/// quote; inside quotes, a `"` is escaped with a backslash and the
+/// backslashes in front of it (or in front of the closing quote) are
+/// doubled. The program name (first element) is always quoted, as Wine
+/// does.
+pub fn windows_command_line<S: AsRef<str>>(argv: &[S]) -> String {
+    let mut line = String::new();
+    for (i, arg) in argv.iter().enumerate() {
+        let arg = arg.as_ref();
+        if i > 0 {
+            line.push(' ');
+        }
+        if i == 0 {
+            line.push('"');
+            line.push_str(arg);
+            line.push('"');
+            continue;
+        }
+        let needs_quotes = arg.is_empty() || arg.contains([' ', '\t', '"']);
+        if !needs_quotes {
+            line.push_str(arg);
+            continue;
+        }
+        line.push('"');
+        let mut backslashes = 0usize;
+        for c in arg.chars() {
+            match c {
+                '\\' => backslashes += 1,
+                '"' => {
+                    line.extend(std::iter::repeat_n('\\', backslashes * 2 + 1));
+                    line.push('"');
+                    backslashes = 0;
+                    continue;
+                }
+                _ => {
+                    line.extend(std::iter::repeat_n('\\', backslashes));
+                    line.push(c);
+                    backslashes = 0;
+                    continue;
+                }
+            }
+        }
+        line.extend(std::iter::repeat_n('\\', backslashes * 2));
+        line.push('"');
+    }
+    line
+}
+
+/// Whether a program name survives the program-name rule of a command line
+/// (ends at the closing quote, no backslash processing): it must not hold a
+/// quote, which Windows file names never do.
+pub fn quotable_program(program: &str) -> bool {
+    !program.contains('"')
+}
+
+/// Writes the children of a top-level binary KeyValues object, in the form
+/// `read_object` with inline keys reads: scalars as `STRING` or `INT64`,
+/// floats as `FLOAT32`, objects closed by `END`. Keys and strings must not
+/// contain NUL (values read back never do).
+pub fn write_binary_vdf(value: &BinValue) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_children(value.children(), &mut out);
+    out
+}
+
+fn write_children(children: &[(String, BinValue)], out: &mut Vec<u8>) {
+    for (key, value) in children {
+        let kind = match value {
+            BinValue::Obj(_) => 0x00,
+            BinValue::Str(_) => 0x01,
+            BinValue::Float(_) => 0x03,
+            BinValue::Int(_) => 0x0A,
+        };
+        out.push(kind);
+        out.extend_from_slice(key.as_bytes());
+        out.push(0);
+        match value {
+            BinValue::Obj(nested) => {
+                write_children(nested, out);
+                out.push(0x08);
+            }
+            BinValue::Str(s) => {
+                out.extend_from_slice(s.as_bytes());
+                out.push(0);
+            }
+            BinValue::Float(f) => out.extend_from_slice(&f.to_le_bytes()),
+            BinValue::Int(i) => out.extend_from_slice(&i.to_le_bytes()),
+        }
+    }
+}
+
+/// Equality that treats two floats as equal when their bits are (so NaN
+/// equals itself).
+pub fn same_bin_value(a: &BinValue, b: &BinValue) -> bool {
+    match (a, b) {
+        (BinValue::Float(x), BinValue::Float(y)) => x.to_bits() == y.to_bits(),
+        (BinValue::Obj(x), BinValue::Obj(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((ka, va), (kb, vb))| ka == kb && same_bin_value(va, vb))
+        }
+        _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_examples() {
+        assert_eq!(
+            windows_command_line(&["C:\\b.exe", "a b", "", "x\\\"y", "d\\", "e f\\"]),
+            r#""C:\b.exe" "a b" "" "x\\\"y" d\ "e f\\""#
+        );
+    }
+}
