@@ -48,24 +48,6 @@ impl ProcessInfo {
         })
     }
 
-    /// Re-reads the command line, and the environment when the command line
-    /// changed: a process seen between fork and exec still shows its
-    /// parent's, and both change when it execs. Returns false once the
-    /// process is gone.
-    pub fn refresh(&mut self) -> bool {
-        let Some(cmdline) = read_cmdline(self.pid) else {
-            return false;
-        };
-        if cmdline != self.cmdline {
-            if let Ok(environ) = procfs::process::Process::new(self.pid).and_then(|p| p.environ()) {
-                self.environ = environ;
-            }
-            self.exe_name = exe_name(&cmdline);
-            self.cmdline = cmdline;
-        }
-        true
-    }
-
     /// An environment variable.
     pub fn var(&self, name: &str) -> Option<&OsStr> {
         self.environ.get(OsStr::new(name)).map(OsString::as_os_str)

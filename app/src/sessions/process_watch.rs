@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use super::game_process::ProcessInfo;
+use crate::host::procs;
 
 /// How often `/proc` is scanned: fast enough to start a bridge before most
 /// games create their sections.
@@ -29,39 +30,10 @@ impl ProcessWatch {
     }
 
     /// Processes that are new since the last scan, plus settling ones whose
-    /// exe name changed. Each pid's environment is read once.
+    /// exe name changed. Processes are read through [`crate::host::procs`],
+    /// so this works from inside a sandbox too: there one host call lists
+    /// the pids and one more reads the new and settling processes.
     pub fn scan(&mut self) -> Vec<ProcessInfo> {
-        if crate::host::procs::through_host() {
-            return self.scan_through_host();
-        }
-        let current = pids();
-        self.seen.retain(|pid| current.contains(pid));
-        self.settling.retain(|pid, _| current.contains(pid));
-        let mut found = Vec::new();
-        for (info, scans) in self.settling.values_mut() {
-            let before = info.exe_name.clone();
-            if info.refresh() && info.exe_name != before {
-                found.push(info.clone());
-            }
-            *scans += 1;
-        }
-        self.settling.retain(|_, (_, scans)| *scans < SETTLE_SCANS);
-        for pid in current {
-            if !self.seen.insert(pid) {
-                continue;
-            }
-            if let Some(info) = ProcessInfo::read(pid) {
-                self.settling.insert(pid, (info.clone(), 0));
-                found.push(info);
-            }
-        }
-        found
-    }
-
-    /// [`ProcessWatch::scan`] inside a sandbox: one host call lists the
-    /// pids, and one more reads the new and settling processes.
-    fn scan_through_host(&mut self) -> Vec<ProcessInfo> {
-        use crate::host::procs;
         let current = procs::pids();
         self.seen.retain(|pid| current.contains(pid));
         self.settling.retain(|pid, _| current.contains(pid));
@@ -99,17 +71,6 @@ impl ProcessWatch {
     pub fn known(&self) -> usize {
         self.seen.len()
     }
-}
-
-/// Pids in `/proc`.
-fn pids() -> HashSet<i32> {
-    std::fs::read_dir("/proc")
-        .map(|dir| {
-            dir.flatten()
-                .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
