@@ -327,9 +327,11 @@ fn stale_content_is_zeroed_before_the_game_starts() {
         ],
     );
     assert_eq!(readiness.ready.len(), 3);
-    for name in [&same, &longer, &shorter] {
+    // A longer file keeps its length: a reader may still map its tail, and
+    // shrinking it would be SIGBUS there (docs/readers.md).
+    for (name, len) in [(&same, 4096), (&longer, 10_000), (&shorter, 4096)] {
         let bytes = shm.read(name).unwrap();
-        assert_eq!(bytes.len(), 4096, "{name} has the requested size");
+        assert_eq!(bytes.len(), len, "{name} is never shortened");
         assert!(bytes.iter().all(|&b| b == 0), "{name} holds no stale bytes");
     }
     bridge.stop(LONG);
