@@ -56,6 +56,22 @@ fn restart_and_see_new_data(file: &Path, trigger: &Path, game: &mut Output) {
     assert_eq!(u32_at(file, 0), Some(GAME_MAGIC));
 }
 
+/// The game's arguments for a long session that restarts when `restart`
+/// appears and ends when `stop` appears.
+fn restartable_game_args(world: &World, restart: &Path, stop: &Path) -> Vec<String> {
+    world.game_args(
+        world.size,
+        &[
+            "--run-ms",
+            "120000",
+            "--restart-file",
+            &path_arg(restart),
+            "--stop-file",
+            &path_arg(stop),
+        ],
+    )
+}
+
 #[test]
 fn a_game_restarting_its_session_keeps_its_data_in_the_same_file() {
     let Some(world) = World::new("restart") else {
@@ -64,17 +80,7 @@ fn a_game_restarting_its_session_keeps_its_data_in_the_same_file() {
     // Shared mode: `bridgekeeper run` puts the bridge first.
     let restart = world.root.join("restart-now");
     let stop = world.root.join("stop-now");
-    let args = world.game_args(
-        world.size,
-        &[
-            "--run-ms",
-            "120000",
-            "--restart-file",
-            &path_arg(&restart),
-            "--stop-file",
-            &path_arg(&stop),
-        ],
-    );
+    let args = restartable_game_args(&world, &restart, &stop);
     let mut run = world.run_wrapped(&args, &[]);
     let mut out = Output::of(&mut run);
     out.wait_for("testgame: running");
@@ -101,26 +107,11 @@ fn a_game_restarting_its_session_keeps_its_data_in_the_same_file() {
     // Copy mode: the game first, then `bridgekeeper attach`.
     let restart = world.root.join("restart-copy");
     let stop = world.root.join("stop-copy");
-    let args = world.game_args(
-        world.size,
-        &[
-            "--run-ms",
-            "120000",
-            "--restart-file",
-            &path_arg(&restart),
-            "--stop-file",
-            &path_arg(&stop),
-        ],
-    );
+    let args = restartable_game_args(&world, &restart, &stop);
     let mut game = world.start_game(&args);
     let mut out = Output::of(&mut game);
     out.wait_for("testgame: running");
-    let attach = world
-        .app
-        .command()
-        .args(["attach", &world.steam.appid.to_string()])
-        .output()
-        .unwrap();
+    let attach = world.attach(world.steam.appid);
     assert!(
         attach.status.success(),
         "{}",
@@ -315,12 +306,7 @@ fn a_killed_watcher_leaves_its_bridge_to_the_game_and_a_new_one_follows_it() {
     third.kill();
     let fourth = world.watcher();
     fourth.next("adopted", LONG).expect("followed");
-    let stopped = world
-        .app
-        .command()
-        .args(["stop", &world.steam.appid.to_string()])
-        .output()
-        .unwrap();
+    let stopped = world.stop(world.steam.appid);
     assert!(
         stopped.status.success(),
         "{}",

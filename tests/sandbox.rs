@@ -15,14 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use bridgekeeper_e2e::app::App;
-use bridgekeeper_e2e::shm::ShmDir;
-use bridgekeeper_e2e::steam::FakeSteam;
-use bridgekeeper_e2e::wine::{WineGuard, wine};
-use bridgekeeper_e2e::{GAME_MAGIC, unique_name, wait_for};
+use bridgekeeper_e2e::wait_for;
+use bridgekeeper_e2e::world::{LONG, Output, World, wait_child};
 
 const APP_ID: &str = "io.github.bridgekeeper.Bridgekeeper";
-const LONG: Duration = Duration::from_secs(40);
 const FLATPAK_SPAWN: &str = "/usr/libexec/flatpak-xdg-utils/flatpak-spawn";
 const SESSION_HELPER: &str = "/usr/libexec/flatpak-session-helper";
 const DBUS_DAEMON: &str = "/usr/bin/dbus-daemon";
@@ -105,14 +101,10 @@ impl Drop for HostSession {
     }
 }
 
+/// A session test world whose app believes it runs in a Flatpak sandbox.
 struct Sandboxed {
     host: HostSession,
-    wine: WineGuard,
-    steam: FakeSteam,
-    app: App,
-    shm: ShmDir,
-    mapping: String,
-    root: PathBuf,
+    world: World,
     home: PathBuf,
     bin: PathBuf,
     info: PathBuf,
@@ -121,31 +113,12 @@ struct Sandboxed {
 
 impl Sandboxed {
     fn new(label: &str) -> Option<Sandboxed> {
-        let wine = wine()?;
+        let world = World::new(label)?;
         // Build the app before any game runs: a build can outlast the game.
         bridgekeeper_e2e::app::binary();
-        let root = std::env::temp_dir().join(unique_name(label));
+        let root = world.root.clone();
         std::fs::create_dir_all(root.join("helper-runtime")).unwrap();
         let host = HostSession::start(&root.join("helper-runtime"))?;
-        let appid = 980_000 + (std::process::id() % 9000);
-        let steam = FakeSteam::new(
-            &root.join("Steam Root"),
-            appid,
-            &wine,
-            &wine.prefix,
-            &["FakeLauncher.exe", "FakeSimAVX.exe"],
-        );
-        let shm = ShmDir::new(label);
-        let app = App::new(&root, shm.path(), &wine);
-        let mapping = format!("${}$", unique_name("tele"));
-        app.profile(
-            "fake-sim.toml",
-            &format!(
-                "id = \"fake-sim\"\nname = \"Fake Sim\"\nappids = [{appid}]\n\
-                 launcher_exes = [\"FakeLauncher.exe\"]\nlive_exes = [\"FakeSimAVX.exe\"]\n\n\
-                 [[mapping]]\nname = \"{mapping}\"\nsize = 8192\nsource = \"the test game's layout\"\n"
-            ),
-        );
         let home = root.join("home");
         let bin = root.join("bin");
         std::fs::create_dir_all(&home).unwrap();
@@ -162,12 +135,7 @@ impl Sandboxed {
         .unwrap();
         Some(Sandboxed {
             host,
-            wine,
-            steam,
-            app,
-            shm,
-            mapping,
-            root,
+            world,
             home,
             bin,
             info,
@@ -180,7 +148,7 @@ impl Sandboxed {
         let mut path = OsString::from(&self.bin);
         path.push(":");
         path.push(std::env::var_os("PATH").unwrap_or_default());
-        let mut command = self.app.command();
+        let mut command = self.world.app.command();
         command
             .env("BRIDGEKEEPER_FLATPAK_INFO", &self.info)
             .env("DBUS_SESSION_BUS_ADDRESS", &self.host.address)
@@ -205,12 +173,6 @@ impl Sandboxed {
     }
 }
 
-impl Drop for Sandboxed {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.root);
-    }
-}
-
 fn same_bytes(a: &Path, b: &Path) -> bool {
     std::fs::read(a)
         .ok()
@@ -219,38 +181,15 @@ fn same_bytes(a: &Path, b: &Path) -> bool {
 
 #[test]
 fn attach_in_the_sandbox_goes_through_the_host_and_the_bytes_arrive() {
-    let Some(world) = Sandboxed::new("sandbox") else {
+    let Some(sandbox) = Sandboxed::new("sandbox") else {
         return;
     };
-    let mut game: Child = world
-        .steam
-        .game_command(
-            &world.wine.prefix,
-            &[
-                world.steam.exe("FakeSimAVX.exe"),
-                "game".into(),
-                "--map".into(),
-                format!("{}=8192", world.mapping),
-                "--run-ms".into(),
-                "12000".into(),
-            ],
-        )
-        .stdout(Stdio::piped())
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("starting the game");
-    let stdout = game.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    assert!(
-        lines
-            .by_ref()
-            .map_while(Result::ok)
-            .any(|l| l.contains("testgame: running")),
-        "the game runs"
-    );
-    std::thread::spawn(move || lines.for_each(drop));
+    let world = &sandbox.world;
+    let mut game = world.start_game(&world.game_args(world.size, &["--run-ms", "12000"]));
+    let mut out = Output::of(&mut game);
+    out.wait_for("testgame: running");
 
-    let output = world
+    let output = sandbox
         .command()
         .args(["attach", &world.steam.appid.to_string()])
         .output()
@@ -259,28 +198,16 @@ fn attach_in_the_sandbox_goes_through_the_host_and_the_bytes_arrive() {
     assert!(
         output.status.success(),
         "attach failed: {stderr}\nflatpak-spawn calls: {:#?}",
-        world.spawn_log()
+        sandbox.spawn_log()
     );
 
     // The mapping's bytes arrive in /dev/shm, from the game through the bridge.
-    let magic = wait_for(LONG, || {
-        world
-            .shm
-            .u32_at(&world.mapping, 0)
-            .filter(|&m| m == GAME_MAGIC)
-    });
-    assert_eq!(magic, Some(GAME_MAGIC), "the game's data reaches /dev/shm");
-    let first = wait_for(LONG, || {
-        world.shm.u32_at(&world.mapping, 4).filter(|&c| c > 0)
-    })
-    .expect("the counter is written");
-    wait_for(LONG, || {
-        world.shm.u32_at(&world.mapping, 4).filter(|&c| c != first)
-    })
-    .expect("and keeps moving");
+    world
+        .counter_moves()
+        .expect("the game's data reaches /dev/shm and its counter keeps moving");
 
     // The bridge was copied where the host sees it.
-    let shared = world.shared_bridge_dir();
+    let shared = sandbox.shared_bridge_dir();
     for file in ["bridgekeeper-bridge.exe", "bcryptprimitives.dll"] {
         assert!(
             same_bytes(&shared.join(file), &world.wine.bin.join(file)),
@@ -290,7 +217,7 @@ fn attach_in_the_sandbox_goes_through_the_host_and_the_bytes_arrive() {
     }
 
     // Host processes were listed, and Wine was started, through flatpak-spawn.
-    let log = world.spawn_log();
+    let log = sandbox.spawn_log();
     assert!(
         log.iter().any(|l| l.starts_with("--host -- find /proc")),
         "host processes listed through flatpak-spawn: {log:#?}"
@@ -323,7 +250,11 @@ fn attach_in_the_sandbox_goes_through_the_host_and_the_bytes_arrive() {
         "session recorded in {}",
         sessions.display()
     );
-    let status = world.command().args(["status", "--json"]).output().unwrap();
+    let status = sandbox
+        .command()
+        .args(["status", "--json"])
+        .output()
+        .unwrap();
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert!(
         status
@@ -334,9 +265,6 @@ fn attach_in_the_sandbox_goes_through_the_host_and_the_bytes_arrive() {
         "status finds the session: {status:#}"
     );
 
-    assert!(
-        wait_for(LONG, || game.try_wait().ok().flatten()).is_some(),
-        "the game ends"
-    );
+    assert!(wait_child(&mut game, LONG).is_some(), "the game ends");
     world.wine.wineserver_wait();
 }

@@ -18,6 +18,7 @@ pub mod tmpfs;
 pub mod wine;
 pub mod world;
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// The test game's magic number at offset 0 (see `tests/testgame`).
@@ -51,4 +52,18 @@ pub fn unique_name(label: &str) -> String {
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+/// Sorted names of the entries in `dir` (none when it cannot be read).
+pub fn entry_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
 }

@@ -145,6 +145,24 @@ impl World {
         Watcher { child, lines }
     }
 
+    /// `bridgekeeper attach APPID`, run to its end.
+    pub fn attach(&self, appid: u32) -> std::process::Output {
+        self.app
+            .command()
+            .args(["attach", &appid.to_string()])
+            .output()
+            .expect("running bridgekeeper attach")
+    }
+
+    /// `bridgekeeper stop APPID`, run to its end.
+    pub fn stop(&self, appid: u32) -> std::process::Output {
+        self.app
+            .command()
+            .args(["stop", &appid.to_string()])
+            .output()
+            .expect("running bridgekeeper stop")
+    }
+
     /// The session of the game's appid in `status --json`.
     pub fn session(&self) -> Option<Value> {
         session_with(&self.app.status(), self.steam.appid).cloned()
@@ -336,6 +354,18 @@ pub fn pid_alive(pid: u32) -> bool {
                 .starts_with('Z')
         })
         .unwrap_or(false)
+}
+
+/// The environment of `pid` as `NAME=value` strings (empty when it is gone).
+pub fn environ(pid: u32) -> Vec<String> {
+    std::fs::read(format!("/proc/{pid}/environ"))
+        .map(|bytes| {
+            bytes
+                .split(|&b| b == 0)
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Linux pids of live processes running the exe named `exe` from under

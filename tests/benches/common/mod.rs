@@ -16,6 +16,7 @@ use bridgekeeper_e2e::shm::ShmDir;
 use bridgekeeper_e2e::steam::FakeSteam;
 use bridgekeeper_e2e::unique_name;
 use bridgekeeper_e2e::wine::{WineGuard, kill_wineserver, wine};
+use bridgekeeper_e2e::world::{LIVE_EXE, profile_toml, session_with};
 
 /// Size of the test game's section in every bench.
 pub const MAPPING_SIZE: usize = 8192;
@@ -28,6 +29,8 @@ pub const JSON_ENV: &str = "BRIDGEKEEPER_BENCH_JSON";
 const WAIT: Duration = Duration::from_secs(60);
 
 /// A game with one mapping in a fake Steam tree, and the app set up for it.
+/// Unlike the tests' `bridgekeeper_e2e::world::World`, it always stops the
+/// prefix's wineserver when dropped, and finds a wrapper's bridge in `/proc`.
 #[derive(Debug)]
 pub struct World {
     /// Wine, its prefix and the Windows programs.
@@ -55,7 +58,7 @@ impl World {
             appid,
             &wine,
             &wine.prefix,
-            &["FakeLauncher.exe", "FakeSimAVX.exe"],
+            &["FakeLauncher.exe", LIVE_EXE],
         );
         let shm = ShmDir::new(label);
         let app = App::new(&root, shm.path(), &wine);
@@ -63,9 +66,13 @@ impl World {
         let mapping = format!("${}$", unique_name(label));
         app.profile(
             "bench.toml",
-            &format!(
-                "id = \"bench\"\nname = \"Bench Sim\"\nappids = [{appid}]\nlive_exes = [\"FakeSimAVX.exe\"]\n\n\
-                 [[mapping]]\nname = \"{mapping}\"\nsize = {MAPPING_SIZE}\n"
+            &profile_toml(
+                "bench",
+                "Bench Sim",
+                appid,
+                &mapping,
+                MAPPING_SIZE as u64,
+                LIVE_EXE,
             ),
         );
         Some(World {
@@ -81,7 +88,7 @@ impl World {
     /// The game's command line (exe first) with `extra` after its mapping.
     pub fn game_args(&self, extra: &[&str]) -> Vec<String> {
         let mut args = vec![
-            self.steam.exe("FakeSimAVX.exe"),
+            self.steam.exe(LIVE_EXE),
             "game".into(),
             "--map".into(),
             format!("{}={MAPPING_SIZE}", self.mapping),
@@ -100,10 +107,8 @@ impl World {
     /// line runs the bridge exe with this world's mapping.
     pub fn bridge_pid(&self) -> u32 {
         let status = self.app.status();
-        let from_status = status
-            .as_array()
-            .and_then(|all| all.iter().find(|s| s["appid"] == self.steam.appid))
-            .and_then(|s| s["bridge_pid"].as_u64());
+        let from_status =
+            session_with(&status, self.steam.appid).and_then(|s| s["bridge_pid"].as_u64());
         if let Some(pid) = from_status {
             return pid as u32;
         }
@@ -124,9 +129,7 @@ impl World {
     /// The mode of the game's mapping in `bridgekeeper status --json`.
     pub fn mapping_mode(&self) -> String {
         let status = self.app.status();
-        status
-            .as_array()
-            .and_then(|all| all.iter().find(|s| s["appid"] == self.steam.appid))
+        session_with(&status, self.steam.appid)
             .and_then(|s| s["mappings"][0]["mode"].as_str())
             .unwrap_or("?")
             .to_string()
