@@ -5,12 +5,12 @@ use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use bridgekeeper::bridge::{Readiness, RunningBridge, StopWhen};
-use bridgekeeper_e2e::game::TestGame;
-use bridgekeeper_e2e::shm::ShmDir;
-use bridgekeeper_e2e::wine::{Wine, wine};
-use bridgekeeper_e2e::{GAME_MAGIC, pattern_byte, unique_name, wait_for};
+use bridgekeeper_bridge_client::{Readiness, RunningBridge, StopWhen};
 use bridgekeeper_protocol::{Event, MappingMode, MappingSpec, StopReason};
+use bridgekeeper_testkit::game::TestGame;
+use bridgekeeper_testkit::shm::ShmDir;
+use bridgekeeper_testkit::wine::{Wine, wine};
+use bridgekeeper_testkit::{GAME_MAGIC, pattern_byte, unique_name, wait_for};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 const LONG: Duration = Duration::from_secs(30);

@@ -7,17 +7,17 @@ use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use bridgekeeper::bridge::StopWhen;
-use bridgekeeper_e2e::app::App;
-use bridgekeeper_e2e::steam::FakeSteam;
-use bridgekeeper_e2e::tmpfs::Tmpfs;
-use bridgekeeper_e2e::wine::kill_wineserver;
-use bridgekeeper_e2e::world::{
+use bridgekeeper_bridge_client::StopWhen;
+use bridgekeeper_protocol::MappingSpec;
+use bridgekeeper_testkit::app::App;
+use bridgekeeper_testkit::steam::FakeSteam;
+use bridgekeeper_testkit::tmpfs::Tmpfs;
+use bridgekeeper_testkit::wine::kill_wineserver;
+use bridgekeeper_testkit::world::{
     LIVE_EXE, LONG, Output, World, counter_moves_in, gone, pid_alive, pids_of, processes_under,
     profile_toml, session_with, signal, u32_at, wait_child,
 };
-use bridgekeeper_e2e::{GAME_MAGIC, game::TestGame, wait_for};
-use bridgekeeper_protocol::MappingSpec;
+use bridgekeeper_testkit::{GAME_MAGIC, game::TestGame, wait_for};
 
 const BRIDGE_EXE: &str = "bridgekeeper-bridge.exe";
 
@@ -431,7 +431,7 @@ fn a_full_dev_shm_fails_the_session_clearly_and_the_game_still_runs() {
     let mut command = world.wine.bridge(tmpfs.path());
     command.mappings = vec![MappingSpec::parse(&format!("{}={size}", world.mapping)).unwrap()];
     command.stop_when = vec![StopWhen::StdinCloses];
-    let mut bridge = bridgekeeper::bridge::RunningBridge::start(&command).unwrap();
+    let mut bridge = bridgekeeper_bridge_client::RunningBridge::start(&command).unwrap();
     let readiness = bridge
         .wait_ready(LONG)
         .expect("the bridge finishes its setup");
@@ -474,7 +474,7 @@ fn two_games_in_two_prefixes_both_work_and_a_clashing_one_is_refused() {
         prefix2,
         &["OtherSim.exe"],
     );
-    let mapping2 = format!("${}$", bridgekeeper_e2e::unique_name("other"));
+    let mapping2 = format!("${}$", bridgekeeper_testkit::unique_name("other"));
     let other_profile = |mapping: &str| {
         profile_toml(
             "other-sim",

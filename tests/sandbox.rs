@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use bridgekeeper_e2e::wait_for;
-use bridgekeeper_e2e::world::{LONG, Output, World, wait_child};
+use bridgekeeper_testkit::wait_for;
+use bridgekeeper_testkit::world::{LONG, Output, World, wait_child};
 
 const APP_ID: &str = "io.github.bridgekeeper.Bridgekeeper";
 const FLATPAK_SPAWN: &str = "/usr/libexec/flatpak-xdg-utils/flatpak-spawn";
@@ -115,7 +115,7 @@ impl Sandboxed {
     fn new(label: &str) -> Option<Sandboxed> {
         let world = World::new(label)?;
         // Build the app before any game runs: a build can outlast the game.
-        bridgekeeper_e2e::app::binary();
+        bridgekeeper_testkit::app::binary();
         let root = world.root.clone();
         std::fs::create_dir_all(root.join("helper-runtime")).unwrap();
         let host = HostSession::start(&root.join("helper-runtime"))?;

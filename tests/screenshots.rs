@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use bridgekeeper::settings::Settings;
-use bridgekeeper_e2e::app::{App, binary};
-use bridgekeeper_e2e::shm::ShmDir;
-use bridgekeeper_e2e::steam::FakeSteam;
-use bridgekeeper_e2e::wine::{kill_wineserver, wine, workspace};
-use bridgekeeper_e2e::{GAME_MAGIC, unique_name, wait_for};
+use bridgekeeper_sessions::settings::Settings;
+use bridgekeeper_testkit::app::{App, binary};
+use bridgekeeper_testkit::shm::ShmDir;
+use bridgekeeper_testkit::steam::FakeSteam;
+use bridgekeeper_testkit::wine::{kill_wineserver, wine, workspace};
+use bridgekeeper_testkit::{GAME_MAGIC, unique_name, wait_for};
 
 const LONG: Duration = Duration::from_secs(60);
 const APPID: u32 = 990_001;

@@ -6,10 +6,10 @@ use std::ffi::OsString;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use bridgekeeper_e2e::steam::FakeSteam;
-use bridgekeeper_e2e::wait_for;
-use bridgekeeper_e2e::wine::kill_wineserver;
-use bridgekeeper_e2e::world::{
+use bridgekeeper_testkit::steam::FakeSteam;
+use bridgekeeper_testkit::wait_for;
+use bridgekeeper_testkit::wine::kill_wineserver;
+use bridgekeeper_testkit::world::{
     LONG, Output, World, environ, gone, profile_toml, session_with, signal, wait_child,
 };
 use serde_json::Value;

@@ -8,8 +8,8 @@
 use std::os::unix::fs::FileExt;
 use std::time::Instant;
 
-use bridgekeeper::shm::ChangeTracker;
 use bridgekeeper::ui::inspector::Inspector;
+use bridgekeeper_shm::ChangeTracker;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 const SIZE: usize = 1_200_000;
@@ -29,7 +29,7 @@ fn frame(c: &mut Criterion) {
     let path = tmp.path().join("Local-IRSDKMemMapFileName");
     std::fs::write(&path, vec![0u8; SIZE]).unwrap();
     let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
-    let catalog = bridgekeeper::profiles::Catalog::builtin();
+    let catalog = bridgekeeper_profiles::Catalog::builtin();
     let profile = &catalog.by_appid(244_210).unwrap().profile;
     let layout = profile
         .layout_of(profile.mapping("acpmf_physics").unwrap())

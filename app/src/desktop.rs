@@ -1,224 +1,315 @@
-//! How the desktop and Steam start this program again: the app ID that ties
-//! the window to `assets/io.github.bridgekeeper.Bridgekeeper.desktop`, and
-//! the program to name in an autostart entry or a Steam launch option (the
-//! AppImage itself when running from one, not its temporary mount).
+//! The app's main loop: the tray on the main thread, and the window opened
+//! with `eframe::run_native_ext` whenever asked.
+//!
+//! Closing the window closes it for real (the Wayland-safe way: a hidden
+//! window cannot be shown again there); the app stays in the tray and opens
+//! a new window on "Show window", with the same state and egui memory.
 
-use std::ffi::{OsStr, OsString};
-use std::path::{Path, PathBuf};
+use std::cell::{Cell, RefCell};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
 
-/// The application ID: desktop file, icon, AppStream metainfo, Wayland
-/// `app_id` and X11 `WM_CLASS`.
-pub const APP_ID: &str = "io.github.bridgekeeper.Bridgekeeper";
+use crate::actions::{self, Action};
+use crate::auto_attach::AutoAttach;
+use crate::state::{DesktopState, Env, SharedState, lock};
+use crate::tray::{Tray, TrayCommand, menu_model};
+use crate::ui::{BridgekeeperApp, Tab};
 
-/// The environment variable that makes an AppImage run without FUSE.
-pub const EXTRACT_AND_RUN_ENV: &str = "APPIMAGE_EXTRACT_AND_RUN";
+/// Set (to anything) to start in the tray only.
+pub const HIDDEN_ENV: &str = "BRIDGEKEEPER_HIDDEN";
 
-/// The program that starts Bridgekeeper.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Program {
-    /// The executable, or the `.AppImage` file.
-    pub path: PathBuf,
-    /// It is an AppImage that could not be mounted here (no FUSE), so it
-    /// must be started with `APPIMAGE_EXTRACT_AND_RUN=1`.
-    pub extract_and_run: bool,
+/// Set to a file name: the window saves a PNG screenshot there once it has
+/// drawn, then the app exits (used by the smoke test).
+pub const SCREENSHOT_ENV: &str = "BRIDGEKEEPER_SCREENSHOT";
+
+/// With [`SCREENSHOT_ENV`]: the tab to show, `games` (the default),
+/// `sessions`, or `inspector` (the first mapping of the first session).
+pub const SCREENSHOT_TAB_ENV: &str = "BRIDGEKEEPER_SCREENSHOT_TAB";
+
+/// How often sessions are re-read and the tray updated.
+const TICK: Duration = Duration::from_secs(2);
+
+/// What lives on the main thread across windows: the tray, its commands,
+/// the watcher.
+struct Shell {
+    shared: SharedState,
+    tray: RefCell<Option<Tray>>,
+    commands: Receiver<TrayCommand>,
+    watcher: RefCell<AutoAttach>,
+    quit: Cell<bool>,
+    last_tick: Cell<Instant>,
 }
 
-impl Program {
-    /// A program installed at `path` (not an AppImage).
-    pub fn installed(path: impl Into<PathBuf>) -> Program {
-        Program {
-            path: path.into(),
-            extract_and_run: false,
-        }
-    }
-
-    /// This process's program, from the environment.
-    pub fn current() -> Program {
-        let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("bridgekeeper"));
-        let var = |name: &str| std::env::var_os(name);
-        Program::from_parts(
-            exe,
-            var("APPIMAGE"),
-            var("APPDIR"),
-            var(EXTRACT_AND_RUN_ENV),
-        )
-    }
-
-    /// The program for an executable `exe`, given the `APPIMAGE`, `APPDIR`
-    /// and `APPIMAGE_EXTRACT_AND_RUN` variables the AppImage runtime sets:
-    /// the AppImage when `exe` lies inside its `APPDIR`, else `exe`.
-    pub fn from_parts(
-        exe: PathBuf,
-        appimage: Option<OsString>,
-        appdir: Option<OsString>,
-        extract_var: Option<OsString>,
-    ) -> Program {
-        let (Some(appimage), Some(appdir)) = (appimage, appdir) else {
-            return Program::installed(exe);
-        };
-        if appimage.is_empty() || appdir.is_empty() || !exe.starts_with(&appdir) {
-            return Program::installed(exe);
-        }
-        let extracted = Path::new(&appdir)
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with("appimage_extracted_"));
-        Program {
-            path: PathBuf::from(appimage),
-            extract_and_run: extracted || extract_var.is_some_and(|v| v == "1"),
-        }
-    }
-
-    /// The `VAR=value ` words that must stand before the program.
-    pub fn env_prefix(&self) -> &'static str {
-        if self.extract_and_run {
-            "APPIMAGE_EXTRACT_AND_RUN=1 "
-        } else {
-            ""
-        }
-    }
-
-    /// The Steam launch option that runs a game through this program:
-    /// `bridgekeeper run %command%` when the first `bridgekeeper` on
-    /// `path_var` (the `PATH`) is this one, else the quoted full path.
-    pub fn launch_option(&self, path_var: Option<&OsStr>) -> String {
-        let name = if self.is_first_on_path(path_var) {
-            "bridgekeeper".to_string()
-        } else {
-            quote(&self.path.to_string_lossy())
-        };
-        format!("{}{name} run %command%", self.env_prefix())
-    }
-
-    fn is_first_on_path(&self, path_var: Option<&OsStr>) -> bool {
-        let (Some(dir), Some(name)) = (self.path.parent(), self.path.file_name()) else {
-            return false;
-        };
-        if name != "bridgekeeper" || self.extract_and_run {
-            return false;
-        }
-        let Some(path_var) = path_var else {
-            return false;
-        };
-        std::env::split_paths(path_var)
-            .find(|d| d == dir || d.join(name).is_file())
-            .is_some_and(|d| d == dir)
-    }
-}
-
-/// `text` as one word for Steam's launch options, in double quotes when it
-/// holds anything but letters, digits and `/._+-`.
-pub fn quote(text: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "/._+-".contains(c);
-    if !text.is_empty() && text.chars().all(plain) {
-        return text.to_string();
-    }
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        if matches!(c, '"' | '\\' | '$' | '`') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('"');
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn os(s: &str) -> Option<OsString> {
-        Some(OsString::from(s))
-    }
-
-    #[test]
-    fn an_installed_program_on_the_path_is_named_plainly() {
-        let p = Program::installed("/usr/bin/bridgekeeper");
-        assert_eq!(
-            p.launch_option(Some(OsStr::new("/usr/local/bin:/usr/bin:/bin"))),
-            "bridgekeeper run %command%"
-        );
-    }
-
-    #[test]
-    fn a_program_off_the_path_or_shadowed_is_named_by_its_full_path() {
-        let p = Program::installed("/home/me/My Tools/bridgekeeper");
-        assert_eq!(
-            p.launch_option(Some(OsStr::new("/usr/bin"))),
-            "\"/home/me/My Tools/bridgekeeper\" run %command%"
-        );
-        let shadow = tempfile::tempdir().unwrap();
-        std::fs::write(shadow.path().join("bridgekeeper"), b"other").unwrap();
-        let path = std::env::join_paths([shadow.path(), Path::new("/usr/bin")]).unwrap();
-        let p = Program::installed("/usr/bin/bridgekeeper");
-        assert_eq!(
-            p.launch_option(Some(&path)),
-            "/usr/bin/bridgekeeper run %command%"
-        );
-        assert_eq!(p.launch_option(None), "/usr/bin/bridgekeeper run %command%");
-    }
-
-    #[test]
-    fn inside_a_mounted_appimage_the_appimage_is_the_program() {
-        let p = Program::from_parts(
-            "/tmp/.mount_BridgeAbc/usr/bin/bridgekeeper".into(),
-            os("/home/me/Apps/Bridgekeeper-0.1.0-x86_64.AppImage"),
-            os("/tmp/.mount_BridgeAbc"),
-            None,
-        );
-        assert_eq!(
-            p,
-            Program {
-                path: "/home/me/Apps/Bridgekeeper-0.1.0-x86_64.AppImage".into(),
-                extract_and_run: false
+impl Shell {
+    /// Does the tray's commands; returns those about the window.
+    fn pump(&self) -> Vec<TrayCommand> {
+        let mut window = Vec::new();
+        while let Ok(command) = self.commands.try_recv() {
+            match command {
+                TrayCommand::Attach(a) => actions::run(&self.shared, Action::Attach(a)),
+                TrayCommand::Stop(a) => actions::run(&self.shared, Action::Stop(a)),
+                TrayCommand::SetAutoAttach(on) => {
+                    actions::run(&self.shared, Action::SetAutoAttach(on));
+                }
+                TrayCommand::Quit => self.quit.set(true),
+                TrayCommand::ShowWindow | TrayCommand::ToggleWindow => window.push(command),
             }
-        );
-        assert_eq!(
-            p.launch_option(Some(OsStr::new("/usr/bin"))),
-            "/home/me/Apps/Bridgekeeper-0.1.0-x86_64.AppImage run %command%"
-        );
+        }
+        if self.last_tick.get().elapsed() >= TICK {
+            self.last_tick.set(Instant::now());
+            actions::refresh_sessions(&self.shared);
+        }
+        self.watcher.borrow_mut().sync(&self.shared);
+        if let Some(tray) = self.tray.borrow_mut().as_mut() {
+            let (entries, look) = menu_model::of_state(&lock(&self.shared));
+            tray.update(entries, look);
+        }
+        window
+    }
+}
+
+/// The eframe app: the panels plus the shell's chores.
+struct Window<'a> {
+    app: BridgekeeperApp,
+    shell: &'a Shell,
+    screenshot: Option<PathBuf>,
+    frames: u32,
+    shot_saved: Arc<AtomicBool>,
+}
+
+impl eframe::App for Window<'_> {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        if lock(&self.shell.shared).repaint.is_none() {
+            lock(&self.shell.shared).repaint = Some(ctx.clone());
+        }
+        for command in self.shell.pump() {
+            match command {
+                TrayCommand::ToggleWindow => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+                _ => ctx.send_viewport_cmd(egui::ViewportCommand::Focus),
+            }
+        }
+        if self.shell.quit.get() || self.shot_saved.load(Ordering::Relaxed) {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+        if let Some(path) = &self.screenshot {
+            self.frames += 1;
+            // A few frames for discovery to land and the layout to settle.
+            if self.frames == 30 {
+                let (path, done, ctx2) = (path.clone(), self.shot_saved.clone(), ctx.clone());
+                ctx.request_screenshot(move |image| {
+                    if let Err(e) = save_png(&path, &image) {
+                        eprintln!("bridgekeeper: cannot save {}: {e}", path.display());
+                    }
+                    done.store(true, Ordering::Relaxed);
+                    ctx2.request_repaint();
+                });
+            }
+            ctx.request_repaint_after(Duration::from_millis(30));
+        }
+        ctx.request_repaint_after(Duration::from_millis(500));
     }
 
-    #[test]
-    fn an_extracted_appimage_asks_for_extract_and_run() {
-        let p = Program::from_parts(
-            "/tmp/appimage_extracted_0123abcd/usr/bin/bridgekeeper".into(),
-            os("/home/me/Apps/Bridge keeper.AppImage"),
-            os("/tmp/appimage_extracted_0123abcd"),
-            None,
-        );
-        assert!(p.extract_and_run);
-        assert_eq!(
-            p.launch_option(None),
-            "APPIMAGE_EXTRACT_AND_RUN=1 \"/home/me/Apps/Bridge keeper.AppImage\" run %command%"
-        );
-        let by_var = Program::from_parts(
-            "/somewhere/usr/bin/bridgekeeper".into(),
-            os("/a/B.AppImage"),
-            os("/somewhere"),
-            os("1"),
-        );
-        assert!(by_var.extract_and_run);
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.app.show(ui);
+    }
+}
+
+/// Writes an egui image as PNG.
+pub fn save_png(path: &std::path::Path, image: &egui::ColorImage) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let [w, h] = image.size;
+    let mut encoder = png::Encoder::new(file, w as u32, h as u32);
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().map_err(std::io::Error::other)?;
+    let bytes: Vec<u8> = image.pixels.iter().flat_map(|p| p.to_array()).collect();
+    writer
+        .write_image_data(&bytes)
+        .map_err(std::io::Error::other)?;
+    writer.finish().map_err(std::io::Error::other)
+}
+
+/// Runs the app: tray plus window. Without a tray host bus (no D-Bus
+/// session), closing the window quits.
+pub fn run() -> anyhow::Result<ExitCode> {
+    let mut state = DesktopState::new(Env::from_env());
+    if let Ok(config) = &mut state.env.sessions {
+        config.keep_files |= state.settings.keep_files;
+    }
+    let shared = state.shared();
+    actions::run(&shared, Action::RefreshGames);
+    actions::refresh_sessions(&shared);
+
+    let (tx, rx) = mpsc::channel();
+    let (entries, look) = menu_model::of_state(&lock(&shared));
+    let tray = match Tray::start(&shared, tx, entries, look) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            tracing::warn!("no tray icon ({e}); closing the window quits");
+            None
+        }
+    };
+    let screenshot = std::env::var_os(SCREENSHOT_ENV).map(PathBuf::from);
+    let mut show = std::env::var_os(HIDDEN_ENV).is_none() || tray.is_none() || screenshot.is_some();
+    let shell = Shell {
+        shared: shared.clone(),
+        tray: RefCell::new(tray),
+        commands: rx,
+        watcher: RefCell::new(AutoAttach::default()),
+        quit: Cell::new(false),
+        last_tick: Cell::new(Instant::now()),
+    };
+    shell.watcher.borrow_mut().sync(&shared);
+    let ctx = egui::Context::default();
+    let mut app = Some(BridgekeeperApp::new(shared.clone()));
+    loop {
+        if show {
+            show = false;
+            let panels = app
+                .take()
+                .unwrap_or_else(|| BridgekeeperApp::new(shared.clone()));
+            let returned = Arc::new(std::sync::Mutex::new(None));
+            open_window(&shell, &ctx, panels, screenshot.clone(), returned.clone())?;
+            app = returned.lock().unwrap_or_else(|e| e.into_inner()).take();
+            lock(&shared).repaint = None;
+            if shell.quit.get() || shell.tray.borrow().is_none() || screenshot.is_some() {
+                break;
+            }
+        }
+        match shell.commands.recv_timeout(TICK) {
+            Ok(TrayCommand::ShowWindow | TrayCommand::ToggleWindow) => show = true,
+            Ok(TrayCommand::Quit) => break,
+            Ok(other) => shell.handle_in_tray(other),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        shell.pump();
+        if shell.quit.get() {
+            break;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+impl Shell {
+    fn handle_in_tray(&self, command: TrayCommand) {
+        match command {
+            TrayCommand::Attach(a) => actions::run(&self.shared, Action::Attach(a)),
+            TrayCommand::Stop(a) => actions::run(&self.shared, Action::Stop(a)),
+            TrayCommand::SetAutoAttach(on) => actions::run(&self.shared, Action::SetAutoAttach(on)),
+            TrayCommand::Quit => self.quit.set(true),
+            TrayCommand::ShowWindow | TrayCommand::ToggleWindow => {}
+        }
+    }
+}
+
+/// Wraps the panels so they come back when the window closes.
+struct Keep<'a> {
+    window: Window<'a>,
+    returned: Arc<std::sync::Mutex<Option<BridgekeeperApp>>>,
+}
+
+impl eframe::App for Keep<'_> {
+    fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
+        self.window.logic(ctx, frame);
     }
 
-    #[test]
-    fn stray_appimage_variables_are_ignored() {
-        let p = Program::from_parts(
-            "/usr/bin/bridgekeeper".into(),
-            os("/a/B.AppImage"),
-            os("/tmp/.mount_other"),
-            None,
-        );
-        assert_eq!(p, Program::installed("/usr/bin/bridgekeeper"));
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        self.window.ui(ui, frame);
     }
+}
 
-    #[test]
-    fn quoting_escapes_what_the_shell_would_expand() {
-        assert_eq!(quote("/a/b-c_1.AppImage"), "/a/b-c_1.AppImage");
-        assert_eq!(
-            quote("/a/$HOME \"x\"`y`\\"),
-            "\"/a/\\$HOME \\\"x\\\"\\`y\\`\\\\\""
+impl Drop for Keep<'_> {
+    fn drop(&mut self) {
+        let panels = std::mem::replace(
+            &mut self.window.app,
+            BridgekeeperApp::new(self.window.shell.shared.clone()),
         );
-        assert_eq!(quote(""), "\"\"");
+        *self.returned.lock().unwrap_or_else(|e| e.into_inner()) = Some(panels);
     }
+}
+
+/// Opens the tab [`SCREENSHOT_TAB_ENV`] names.
+fn show_for_screenshot(panels: &mut BridgekeeperApp, shared: &SharedState) {
+    panels.tab = Tab::Games;
+    match std::env::var(SCREENSHOT_TAB_ENV).as_deref() {
+        Ok("sessions") => panels.tab = Tab::Sessions,
+        Ok("inspector") => {
+            let first = lock(shared).sessions.iter().find_map(|s| {
+                let m = s.mappings.first()?;
+                Some((m.name.clone(), m.file.clone(), s.profile.clone()))
+            });
+            match first {
+                Some((title, file, profile)) => panels.inspect(&title, file, &profile),
+                None => tracing::warn!("no session to inspect; showing the games"),
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The app icon for the window (the desktop file's icon is used where the
+/// compositor matches the app ID; X11 window managers read this one).
+fn window_icon() -> egui::IconData {
+    match crate::tray::icons::decode(crate::tray::icons::APP_ICON_PNG) {
+        Ok(icon) => egui::IconData {
+            rgba: icon.rgba,
+            width: icon.width,
+            height: icon.height,
+        },
+        Err(e) => {
+            tracing::warn!("no window icon: {e}");
+            egui::IconData::default()
+        }
+    }
+}
+
+fn open_window(
+    shell: &Shell,
+    ctx: &egui::Context,
+    mut panels: BridgekeeperApp,
+    screenshot: Option<PathBuf>,
+    returned: Arc<std::sync::Mutex<Option<BridgekeeperApp>>>,
+) -> anyhow::Result<()> {
+    if screenshot.is_some() {
+        show_for_screenshot(&mut panels, &shell.shared);
+    }
+    let options = eframe::NativeOptions {
+        renderer: eframe::Renderer::Glow,
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Bridgekeeper")
+            .with_app_id(bridgekeeper_host::program::APP_ID)
+            .with_icon(window_icon())
+            .with_inner_size([1200.0, 800.0]),
+        ..Default::default()
+    };
+    let window = Window {
+        app: panels,
+        shell,
+        screenshot,
+        frames: 0,
+        shot_saved: Arc::new(AtomicBool::new(false)),
+    };
+    tracing::info!("window opened");
+    let result = eframe::run_native_ext(
+        "Bridgekeeper",
+        options,
+        Some(ctx.clone()),
+        Box::new(move |_cc| Ok(Box::new(Keep { window, returned }))),
+    )
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "cannot open the window: {e}. Is DISPLAY or WAYLAND_DISPLAY set? Without a desktop, \
+             `bridgekeeper watch` attaches to games with no window (see `bridgekeeper --help`)"
+        )
+    });
+    tracing::info!("window closed");
+    result
 }

@@ -14,15 +14,15 @@
 //! - [`host`] reaches host processes and programs from inside a Flatpak
 //!   sandbox.
 
-pub mod bridge;
+#[cfg(feature = "gui")]
+pub mod actions;
+#[cfg(feature = "gui")]
+mod auto_attach;
 pub mod cli;
+#[cfg(feature = "gui")]
 pub mod desktop;
-pub mod host;
-pub mod profiles;
-pub mod sessions;
-pub mod settings;
-pub mod shm;
-pub mod steam;
+#[cfg(feature = "gui")]
+pub mod state;
 #[cfg(feature = "gui")]
 pub mod tray;
 #[cfg(feature = "gui")]

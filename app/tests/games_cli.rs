@@ -1,13 +1,11 @@
 //! `bridgekeeper games` end to end, on fixture Steam trees.
 
-mod support;
-
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use bridgekeeper_testkit::steam_fixture::{AppSpec, ProtonSpec, SteamFixture};
 use serde_json::Value;
-use support::steam_fixture::{AppSpec, ProtonSpec, SteamFixture};
 
 /// appid, name, shortcut, proton name, proton source.
 type Summary<'a> = (u64, &'a str, bool, Option<&'a str>, Option<&'a str>);

@@ -1,23 +1,21 @@
 //! UI tests: the real panels, driven with egui_kittest, against a fixture
 //! Steam tree and mapping files written here.
 
-mod support;
-
 use std::path::Path;
 use std::time::Duration;
 
-use bridgekeeper::bridge::BridgeFiles;
-use bridgekeeper::desktop::Program;
-use bridgekeeper::profiles::Catalog;
-use bridgekeeper::sessions::{Registry, SessionConfig};
-use bridgekeeper::settings::Settings;
-use bridgekeeper::steam::DiscoveryOptions;
+use bridgekeeper::state::{DesktopState, Env, lock};
 use bridgekeeper::ui::inspector::Inspector;
-use bridgekeeper::ui::state::{AppState, Env, lock};
-use bridgekeeper::ui::{BridgekeeperApp, actions};
+use bridgekeeper::{actions, ui::BridgekeeperApp};
+use bridgekeeper_bridge_client::BridgeFiles;
+use bridgekeeper_host::program::Program;
+use bridgekeeper_profiles::Catalog;
+use bridgekeeper_sessions::settings::Settings;
+use bridgekeeper_sessions::{Registry, SessionConfig};
+use bridgekeeper_steam::DiscoveryOptions;
+use bridgekeeper_testkit::steam_fixture::{AppSpec, ProtonSpec, SteamFixture};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use support::steam_fixture::{AppSpec, ProtonSpec, SteamFixture};
 
 const AC: u32 = 244_210;
 const ACC: u32 = 805_550;
@@ -56,7 +54,7 @@ fn app(tmp: &Path) -> BridgekeeperApp {
         program: Program::installed("/usr/bin/bridgekeeper"),
         inline: true,
     };
-    let shared = AppState::new(env).shared();
+    let shared = DesktopState::new(env).shared();
     actions::refresh_discovery(&shared);
     BridgekeeperApp::new(shared)
 }
@@ -174,7 +172,7 @@ fn no_steam_says_what_to_do() {
     assert!(has(&h, "The bridge is missing"));
 }
 
-fn ac_physics_layout() -> bridgekeeper::profiles::Layout {
+fn ac_physics_layout() -> bridgekeeper_profiles::Layout {
     let catalog = Catalog::builtin();
     let p = &catalog.by_appid(AC).unwrap().profile;
     p.layout_of(p.mapping("acpmf_physics").unwrap())
@@ -250,7 +248,7 @@ fn inspector_jumps_searches_and_diffs() {
     assert_eq!(h.state().hexdump.selected, Some(0x10000));
     assert!(h.state().hexdump.drawn.first_row >= 0x1000 - 2);
 
-    h.state_mut().search.kind = bridgekeeper::shm::search::SearchKind::Number;
+    h.state_mut().search.kind = bridgekeeper_shm::search::SearchKind::Number;
     h.state_mut().search.text = "987654".into();
     h.get_by_label("Find next").click();
     h.run_steps(3);
@@ -262,7 +260,7 @@ fn inspector_jumps_searches_and_diffs() {
         "the value list reads the selected offset"
     );
 
-    h.state_mut().search.kind = bridgekeeper::shm::search::SearchKind::Text;
+    h.state_mut().search.kind = bridgekeeper_shm::search::SearchKind::Text;
     h.state_mut().search.text = "Monza".into();
     h.get_by_label("Find next").click();
     h.run_steps(3);

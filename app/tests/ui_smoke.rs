@@ -3,13 +3,12 @@
 //! `target/artifacts/ui-smoke.png`.
 
 mod desktop;
-mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::steam_fixture::{AppSpec, SteamFixture};
+use bridgekeeper_testkit::steam_fixture::{AppSpec, SteamFixture};
 
 fn free_display() -> u32 {
     (90..200)

@@ -10,8 +10,8 @@
 
 use std::path::PathBuf;
 
-use bridgekeeper::steam::AppState;
-use bridgekeeper::steam::formats;
+use bridgekeeper_steam::InstallState;
+use bridgekeeper_steam::formats;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -30,13 +30,13 @@ fuzz_target!(|data: &[u8]| {
         assert!(m.installdir.as_ref().is_none_or(|d| !d.is_empty()));
         let state = m.state();
         match m.state_flags {
-            None => assert_eq!(state, AppState::Unknown),
+            None => assert_eq!(state, InstallState::Unknown),
             Some(flags) => {
                 assert_eq!(m.is_uninstalled(), flags & 1 != 0);
                 if m.is_uninstalled() {
-                    assert_eq!(state, AppState::Busy);
+                    assert_eq!(state, InstallState::Busy);
                 }
-                if state == AppState::Ready {
+                if state == InstallState::Ready {
                     assert!(
                         flags & 4 != 0 && flags & 3 == 0,
                         "flags {flags} called ready"

@@ -12,7 +12,7 @@
 
 use std::path::Path;
 
-use bridgekeeper::steam::formats::{self, Cursor, Keys};
+use bridgekeeper_steam::formats::{self, Cursor, Keys};
 use fuzz_support::{same_bin_value, write_binary_vdf};
 use libfuzzer_sys::fuzz_target;
 

@@ -21,7 +21,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use bridgekeeper::bridge::{BridgeCommand, StopWhen};
+use bridgekeeper_bridge_client::{BridgeCommand, StopWhen};
 use bridgekeeper_bridge::args::{self, Options, Request};
 use bridgekeeper_bridge::cmdline;
 use bridgekeeper_protocol::find_duplicate;

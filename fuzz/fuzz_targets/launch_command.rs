@@ -19,12 +19,12 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use bridgekeeper::bridge::BridgeFiles;
-use bridgekeeper::profiles::Catalog;
-use bridgekeeper::sessions::attach::{followed_exes, profile_specs};
-use bridgekeeper::sessions::launch::{LaunchPlan, plan};
-use bridgekeeper::sessions::steam_command::{CommandError, GAME_VERB, SteamCommand};
-use bridgekeeper::sessions::{Registry, SessionConfig};
+use bridgekeeper_bridge_client::BridgeFiles;
+use bridgekeeper_profiles::Catalog;
+use bridgekeeper_sessions::attach::{followed_exes, profile_specs};
+use bridgekeeper_sessions::launch::{LaunchPlan, plan};
+use bridgekeeper_sessions::steam_command::{CommandError, GAME_VERB, SteamCommand};
+use bridgekeeper_sessions::{Registry, SessionConfig};
 use bridgekeeper_bridge::args::{self, Request};
 use bridgekeeper_bridge::cmdline;
 use fuzz_support::windows_command_line;

@@ -14,7 +14,7 @@
 
 use std::collections::HashSet;
 
-use bridgekeeper::profiles::{FieldType, parse_profile};
+use bridgekeeper_profiles::{FieldType, parse_profile};
 use bridgekeeper_protocol::find_duplicate;
 use libfuzzer_sys::fuzz_target;
 

@@ -12,8 +12,8 @@
 
 use std::path::Path;
 
-use bridgekeeper::steam::formats;
-use bridgekeeper::steam::{Warning, first_tool_path, parse_version};
+use bridgekeeper_steam::formats;
+use bridgekeeper_steam::{Warning, first_tool_path, parse_version};
 use keyvalues_parser::Value;
 use libfuzzer_sys::fuzz_target;
 

@@ -2,7 +2,7 @@
 //! Wine applies when it turns a Linux argv into a Windows command line, and
 //! a binary KeyValues writer for round trips.
 
-use bridgekeeper::steam::formats::BinValue;
+use bridgekeeper_steam::formats::BinValue;
 
 /// The Windows command line for `argv`, quoted the way Wine (and the
 /// Microsoft C runtime's inverse, `CommandLineToArgvW`) expects: an

@@ -14,17 +14,17 @@ const KNOWN: &[(&str, &str, &str)] = &[
     (
         "discover 5 libraries, 500 apps",
         "Steam discovery, 5 libraries, 500 apps",
-        "cargo bench -p bridgekeeper --bench discovery",
+        "cargo bench -p bridgekeeper-steam --bench discovery",
     ),
     (
         "steady scan of",
         "one watcher scan of /proc, nothing new",
-        "cargo bench -p bridgekeeper --bench process_scan",
+        "cargo bench -p bridgekeeper-sessions --bench process_scan",
     ),
     (
         "first scan of",
         "first watcher scan of /proc (every process new)",
-        "cargo bench -p bridgekeeper --bench process_scan",
+        "cargo bench -p bridgekeeper-sessions --bench process_scan",
     ),
     (
         "inspector frame, 1.2 MB page changing each frame",

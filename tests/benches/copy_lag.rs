@@ -19,7 +19,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use bridgekeeper_e2e::wait_for;
+use bridgekeeper_testkit::wait_for;
 use common::{
     Figure, World, cpu_percent_between, cpu_ticks, median, percentile, reap, wait_stdout_line,
 };

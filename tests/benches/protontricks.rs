@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use bridgekeeper_e2e::wine::workspace;
+use bridgekeeper_testkit::wine::workspace;
 use common::{Figure, MAPPING_SIZE, World, median, ms, reap, wait_stdout_line};
 
 const COMMAND: &str = "cargo bench -p bridgekeeper-e2e --bench protontricks";

@@ -15,7 +15,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use bridgekeeper_e2e::wait_for;
+use bridgekeeper_testkit::wait_for;
 use common::{Figure, World, cpu_percent, median, ms};
 
 const COMMAND: &str = "cargo bench -p bridgekeeper-e2e --bench sessions";

@@ -2,9 +2,9 @@
 
 use std::process::ExitCode;
 
-use crate::profiles::{Catalog, default_user_dir};
-use crate::sessions::{SessionConfig, SessionStatus, attach};
 use anyhow::Context;
+use bridgekeeper_profiles::{Catalog, default_user_dir};
+use bridgekeeper_sessions::{SessionConfig, SessionStatus, attach};
 
 use super::session_view::print_session;
 

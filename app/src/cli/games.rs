@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::steam::{self, Discovery, DiscoveryOptions, Game, PrefixState};
+use bridgekeeper_steam::{self as steam, Discovery, DiscoveryOptions, Game, PrefixState};
 
 /// Arguments of `bridgekeeper games`.
 #[derive(Debug, clap::Args)]

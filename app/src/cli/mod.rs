@@ -79,7 +79,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Watch(args)) => watch::run(args),
         Some(Command::Verify(args)) => verify::run(args),
         #[cfg(feature = "gui")]
-        None => crate::ui::run(),
+        None => crate::desktop::run(),
         #[cfg(not(feature = "gui"))]
         None => anyhow::bail!(
             "this build has no desktop app (built without the `gui` feature); \

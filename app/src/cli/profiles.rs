@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
-use crate::profiles::{
+use bridgekeeper_profiles::{
     Catalog, Entry, Origin, Problem, Profile, RejectedFile, check_file, default_user_dir,
 };
 

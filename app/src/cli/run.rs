@@ -5,8 +5,8 @@ use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::process::ExitCode;
 
-use crate::profiles::{Catalog, default_user_dir};
-use crate::sessions::{SessionConfig, launch};
+use bridgekeeper_profiles::{Catalog, default_user_dir};
+use bridgekeeper_sessions::{SessionConfig, launch};
 
 /// Arguments of `bridgekeeper run`.
 #[derive(Debug, clap::Args)]
@@ -26,7 +26,7 @@ pub struct Args {
 /// Inside a Flatpak sandbox the command runs unchanged on the host instead
 /// (see [`super::run_on_host`]).
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    if crate::host::sandbox().is_some() {
+    if bridgekeeper_host::sandbox().is_some() {
         return Ok(super::run_on_host::run_on_host(&args.command));
     }
     let catalog = Catalog::load(default_user_dir().as_deref());

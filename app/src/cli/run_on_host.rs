@@ -42,9 +42,9 @@ pub fn host_command(
     command: &[OsString],
     vars: impl Iterator<Item = (OsString, OsString)>,
     directory: Option<std::path::PathBuf>,
-) -> crate::host::HostCommand {
+) -> bridgekeeper_host::HostCommand {
     let (program, rest) = command.split_first().expect("clap requires a command");
-    let mut host = crate::host::HostCommand::new(program).args(rest.iter().cloned());
+    let mut host = bridgekeeper_host::HostCommand::new(program).args(rest.iter().cloned());
     host.env = vars.filter(|(name, _)| !sandbox_only(name)).collect();
     host.directory = directory;
     host.watch_bus = true;
@@ -62,7 +62,7 @@ pub fn run_on_host(command: &[OsString]) -> ExitCode {
             eprintln!(
                 "bridgekeeper: cannot run {} on the host through {}: {err}",
                 command[0].to_string_lossy(),
-                crate::host::command::FLATPAK_SPAWN
+                bridgekeeper_host::command::FLATPAK_SPAWN
             );
             ExitCode::from(127)
         }

@@ -1,6 +1,6 @@
 //! Printing a session for people.
 
-use crate::sessions::{SessionState, SessionStatus};
+use bridgekeeper_sessions::{SessionState, SessionStatus};
 
 /// Prints a session and its mappings.
 pub fn print_session(session: &SessionStatus) {

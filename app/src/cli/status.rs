@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use crate::sessions::{Registry, status};
+use bridgekeeper_sessions::{Registry, status};
 
 use super::session_view::print_session;
 
@@ -17,7 +17,7 @@ pub struct Args {
 /// Prints every session and its mappings.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let sessions = status::all(&Registry::for_user());
-    let flatpak_steam = crate::host::steam_shm::notice(std::path::Path::new("/dev/shm"));
+    let flatpak_steam = bridgekeeper_host::steam_shm::notice(std::path::Path::new("/dev/shm"));
     if args.json {
         println!("{}", serde_json::to_string_pretty(&sessions)?);
         return Ok(ExitCode::SUCCESS);

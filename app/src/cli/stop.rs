@@ -2,8 +2,8 @@
 
 use std::process::ExitCode;
 
-use crate::sessions::Registry;
-use crate::sessions::stop::{StopOutcome, stop};
+use bridgekeeper_sessions::Registry;
+use bridgekeeper_sessions::stop::{StopOutcome, stop};
 
 use super::session_view::print_session;
 

@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::profiles::{Catalog, default_user_dir};
-use crate::sessions::{SessionConfig, verify};
-use crate::steam::{DiscoveryOptions, discover};
+use bridgekeeper_profiles::{Catalog, default_user_dir};
+use bridgekeeper_sessions::{SessionConfig, verify};
+use bridgekeeper_steam::{DiscoveryOptions, discover};
 
 /// Arguments of `bridgekeeper verify`.
 #[derive(Debug, clap::Args)]

@@ -6,9 +6,9 @@ use std::sync::atomic::AtomicBool;
 use std::sync::mpsc;
 use std::sync::{Arc, RwLock};
 
-use crate::profiles::{Catalog, CatalogWatcher, default_user_dir};
-use crate::sessions::SessionConfig;
-use crate::sessions::supervisor::{Notice, Supervisor};
+use bridgekeeper_profiles::{Catalog, CatalogReloader, default_user_dir};
+use bridgekeeper_sessions::SessionConfig;
+use bridgekeeper_sessions::watcher::{Notice, Watcher};
 
 use super::session_view::print_session;
 
@@ -27,9 +27,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let catalog = Arc::new(RwLock::new(Catalog::load(user_dir.as_deref())));
     let _reload = user_dir
         .as_deref()
-        .and_then(|dir| CatalogWatcher::start(dir, Arc::clone(&catalog)).ok());
+        .and_then(|dir| CatalogReloader::start(dir, Arc::clone(&catalog)).ok());
     let (sender, notices) = mpsc::channel();
-    let mut supervisor = Supervisor::new(config, catalog, sender);
+    let mut supervisor = Watcher::new(config, catalog, sender);
     std::thread::spawn(move || supervisor.run(&AtomicBool::new(false)));
     eprintln!(
         "bridgekeeper: watching for supported games (Ctrl-C to stop; running bridges end with their games)"

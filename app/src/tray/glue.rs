@@ -9,7 +9,7 @@ use tray_icon::{Icon, MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, 
 
 use super::icons;
 use super::menu_model::{MenuEntry, TrayCommand, TrayLook};
-use crate::ui::state::{SharedState, lock};
+use crate::state::{SharedState, lock};
 
 /// The tray icon and what it shows.
 pub struct Tray {

@@ -1,6 +1,6 @@
 //! The tray menu and icon look as plain data.
 
-use crate::ui::state::{AppState, GameRow, GameState};
+use crate::state::{DesktopState, GameRow, GameState};
 
 /// What a tray click or menu item asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,14 +166,14 @@ pub fn look(rows: &[GameRow], auto_attach: bool, problem: bool) -> TrayLook {
 }
 
 /// The menu and look for the app's state.
-pub fn of_state(state: &AppState) -> (Vec<MenuEntry>, TrayLook) {
+pub fn of_state(state: &DesktopState) -> (Vec<MenuEntry>, TrayLook) {
     let rows = state.game_rows();
     let problem = state.env.sessions.is_err()
         || state.sessions.iter().any(|s| {
             matches!(
                 s.state,
-                crate::sessions::SessionState::Crashed
-                    | crate::sessions::SessionState::Failed { .. }
+                bridgekeeper_sessions::SessionState::Crashed
+                    | bridgekeeper_sessions::SessionState::Failed { .. }
             )
         });
     let auto = state.settings.auto_attach;

@@ -1,7 +1,7 @@
 //! What the window says when there is nothing to show or something is
 //! missing, each time with what to do.
 
-use super::state::AppState;
+use crate::state::DesktopState;
 
 /// Why the launch option is best, in a sentence.
 pub const LAUNCH_WHY: &str = "With this launch option the bridge starts before the game, so every \
@@ -11,7 +11,7 @@ pub const LAUNCH_WHY: &str = "With this launch option the bridge starts before t
 /// Shows the warnings that concern the whole app: no Steam, no supported
 /// game, the bridge missing. Returns false when there is no game list to
 /// show at all.
-pub fn banners(ui: &mut egui::Ui, state: &AppState) -> bool {
+pub fn banners(ui: &mut egui::Ui, state: &DesktopState) -> bool {
     if let Err(reason) = &state.env.sessions {
         problem(
             ui,

@@ -3,10 +3,10 @@
 //! a profile for an unsupported game.
 
 use super::Request;
-use super::actions::Action;
 use super::empty_states::{LAUNCH_WHY, banners};
 use super::profile_editor::ProfileEditor;
-use super::state::{AppState, GameRow, GameState, VerifyState};
+use crate::actions::Action;
+use crate::state::{DesktopState, GameRow, GameState, VerifyState};
 
 /// The games panel's state.
 #[derive(Debug, Default)]
@@ -21,7 +21,7 @@ pub struct GamesPanel {
 
 impl GamesPanel {
     /// Draws the list; returns what the person asked for.
-    pub fn ui(&mut self, ui: &mut egui::Ui, state: &AppState) -> Vec<Request> {
+    pub fn ui(&mut self, ui: &mut egui::Ui, state: &DesktopState) -> Vec<Request> {
         let mut out = Vec::new();
         ui.horizontal(|ui| {
             ui.heading("Games");
@@ -52,7 +52,7 @@ impl GamesPanel {
         out
     }
 
-    fn launch_option(&mut self, ui: &mut egui::Ui, state: &AppState) {
+    fn launch_option(&mut self, ui: &mut egui::Ui, state: &DesktopState) {
         let option = self
             .launch_option
             .get_or_insert_with(|| {
@@ -75,7 +75,13 @@ impl GamesPanel {
         ui.separator();
     }
 
-    fn row(&mut self, ui: &mut egui::Ui, state: &AppState, row: &GameRow, out: &mut Vec<Request>) {
+    fn row(
+        &mut self,
+        ui: &mut egui::Ui,
+        state: &DesktopState,
+        row: &GameRow,
+        out: &mut Vec<Request>,
+    ) {
         ui.horizontal_wrapped(|ui| {
             ui.strong(&row.name);
             ui.label(format!("appid {}", row.appid));

@@ -1,33 +1,27 @@
-//! The desktop app: a tray icon and a window (eframe/egui 0.37).
+//! The window (eframe/egui 0.37).
 //!
 //! Panels are small structs with a `ui` method (egui demo style), drawn by
 //! [`BridgekeeperApp`]. All state that must outlive a window lives in
-//! [`state::AppState`], shared with the tray and the workers, so closing the
-//! window (the Wayland-safe way to hide it) loses nothing. Every action goes
-//! through [`actions`], which calls the same library code as the command
-//! line.
+//! [`crate::state::DesktopState`], shared with the tray and the workers, so
+//! closing the window (the Wayland-safe way to hide it) loses nothing. Every
+//! action goes through [`crate::actions`], which calls the same library code
+//! as the command line.
 
-pub mod actions;
 pub mod empty_states;
 pub mod games_panel;
 pub mod inspector;
 pub mod profile_editor;
-mod run;
 pub mod sessions_panel;
 pub mod settings_panel;
-pub mod state;
-mod watcher;
 
 use std::path::PathBuf;
 
-pub use run::{HIDDEN_ENV, SCREENSHOT_ENV, run};
-
-use actions::Action;
+use crate::actions::{self, Action};
+use crate::state::{SharedState, lock};
 use games_panel::GamesPanel;
 use inspector::Inspector;
 use sessions_panel::SessionsPanel;
 use settings_panel::SettingsPanel;
-use state::{SharedState, lock};
 
 /// What a panel asks the app to do.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -152,11 +152,11 @@ mod tests {
             name: "MySimTelemetry".into(),
             size: "4_096".into(),
         };
-        let profile = crate::profiles::parse_profile("t", &e.toml()).unwrap();
+        let profile = bridgekeeper_profiles::parse_profile("t", &e.toml()).unwrap();
         assert_eq!(profile.appids, vec![123]);
         assert_eq!(profile.mappings.len(), 1);
         assert_eq!(profile.mappings[0].size.bytes(), 4096);
         e.mappings[0].size = "lots".into();
-        assert!(crate::profiles::parse_profile("t", &e.toml()).is_err());
+        assert!(bridgekeeper_profiles::parse_profile("t", &e.toml()).is_err());
     }
 }

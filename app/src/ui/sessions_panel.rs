@@ -10,12 +10,12 @@ use std::time::{Duration, Instant};
 use bridgekeeper_protocol::MappingMode;
 
 use super::Request;
-use super::actions::Action;
 use super::inspector::QUIET;
-use super::state::AppState;
-use crate::profiles::{Catalog, Field, FieldType, Scalar, Value};
-use crate::sessions::{SessionState, SessionStatus};
-use crate::shm::{ChangeTracker, MappingReader, ReadState};
+use crate::actions::Action;
+use crate::state::DesktopState;
+use bridgekeeper_profiles::{Catalog, Field, FieldType, Scalar, Value};
+use bridgekeeper_sessions::{SessionState, SessionStatus};
+use bridgekeeper_shm::{ChangeTracker, MappingReader, ReadState};
 
 /// How often a mapping is read for the table; a game that updates faster
 /// shows "≥ 20" unless its profile names a packet counter.
@@ -127,14 +127,14 @@ const FLATPAK_STEAM_CHECK: Duration = Duration::from_secs(5);
 
 impl SessionsPanel {
     /// The note about Flatpak Steam's private /dev/shm, if it has one
-    /// (see [`crate::host::steam_shm::notice`]); looked up every few seconds.
+    /// (see [`bridgekeeper_host::steam_shm::notice`]); looked up every few seconds.
     fn flatpak_steam_notice(&mut self, now: Instant) -> Option<&str> {
         let stale = self
             .flatpak_steam
             .as_ref()
             .is_none_or(|(checked, _)| now.duration_since(*checked) >= FLATPAK_STEAM_CHECK);
         if stale {
-            let notice = crate::host::steam_shm::notice(std::path::Path::new("/dev/shm"));
+            let notice = bridgekeeper_host::steam_shm::notice(std::path::Path::new("/dev/shm"));
             self.flatpak_steam = Some((now, notice));
         }
         self.flatpak_steam.as_ref()?.1.as_deref()
@@ -163,7 +163,7 @@ pub fn mode_label(mode: Option<MappingMode>) -> &'static str {
 
 impl SessionsPanel {
     /// Draws every session; returns what the person asked for.
-    pub fn ui(&mut self, ui: &mut egui::Ui, state: &AppState) -> Vec<Request> {
+    pub fn ui(&mut self, ui: &mut egui::Ui, state: &DesktopState) -> Vec<Request> {
         let catalog = state.catalog.read().unwrap_or_else(|e| e.into_inner());
         self.sessions_ui(ui, &state.sessions, Some(&catalog))
     }

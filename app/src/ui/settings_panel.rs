@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use super::Request;
-use super::actions::Action;
-use super::state::AppState;
+use crate::actions::Action;
+use crate::state::DesktopState;
 
 /// The settings panel's state.
 #[derive(Debug, Default)]
@@ -18,7 +18,7 @@ pub struct SettingsPanel {
 
 impl SettingsPanel {
     /// Draws the settings; any change asks for a save.
-    pub fn ui(&mut self, ui: &mut egui::Ui, state: &mut AppState) -> Vec<Request> {
+    pub fn ui(&mut self, ui: &mut egui::Ui, state: &mut DesktopState) -> Vec<Request> {
         let mut changed = false;
         ui.heading("Settings");
         let s = &mut state.settings;

@@ -11,12 +11,12 @@ use std::path::PathBuf;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
-use bridgekeeper_e2e::app::App;
-use bridgekeeper_e2e::shm::ShmDir;
-use bridgekeeper_e2e::steam::FakeSteam;
-use bridgekeeper_e2e::unique_name;
-use bridgekeeper_e2e::wine::{WineGuard, kill_wineserver, wine};
-use bridgekeeper_e2e::world::{LIVE_EXE, profile_toml, session_with};
+use bridgekeeper_testkit::app::App;
+use bridgekeeper_testkit::shm::ShmDir;
+use bridgekeeper_testkit::steam::FakeSteam;
+use bridgekeeper_testkit::unique_name;
+use bridgekeeper_testkit::wine::{WineGuard, kill_wineserver, wine};
+use bridgekeeper_testkit::world::{LIVE_EXE, profile_toml, session_with};
 
 /// Size of the test game's section in every bench.
 pub const MAPPING_SIZE: usize = 8192;
@@ -29,7 +29,7 @@ pub const JSON_ENV: &str = "BRIDGEKEEPER_BENCH_JSON";
 const WAIT: Duration = Duration::from_secs(60);
 
 /// A game with one mapping in a fake Steam tree, and the app set up for it.
-/// Unlike the tests' `bridgekeeper_e2e::world::World`, it always stops the
+/// Unlike the tests' `bridgekeeper_testkit::world::World`, it always stops the
 /// prefix's wineserver when dropped, and finds a wrapper's bridge in `/proc`.
 #[derive(Debug)]
 pub struct World {

@@ -1,7 +1,7 @@
 //! The profile's decoded fields as a live table; a check box per numeric
 //! field picks the one plotted.
 
-use crate::profiles::{Layout, Value};
+use bridgekeeper_profiles::{Layout, Value};
 
 /// A field's value as a number to plot: booleans as 0/1, the first element
 /// of an array; `None` for text.

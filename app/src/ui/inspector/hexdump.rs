@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use egui::text::{LayoutJob, TextFormat};
 use egui::{Color32, FontId, ScrollArea, Sense, TextStyle};
 
-use crate::shm::hex::{ROW, ascii};
-use crate::shm::tracker::{ChangeTracker, fade};
+use bridgekeeper_shm::hex::{ROW, ascii};
+use bridgekeeper_shm::tracker::{ChangeTracker, fade};
 
 /// Characters in a row: `oooooooo  ` + 16 × `xx ` + ` ` + 16 ASCII.
 const OFFSET_CHARS: usize = 10;

@@ -17,9 +17,9 @@ pub mod values;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::profiles::Layout;
-use crate::shm::hex::{format_range, parse_offset};
-use crate::shm::{ChangeTracker, MappingReader, ReadState};
+use bridgekeeper_profiles::Layout;
+use bridgekeeper_shm::hex::{format_range, parse_offset};
+use bridgekeeper_shm::{ChangeTracker, MappingReader, ReadState};
 
 use hexdump::HexDump;
 use plot::FieldPlot;

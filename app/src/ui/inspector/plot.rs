@@ -6,7 +6,7 @@ use std::time::Instant;
 use egui_plot::{Line, Plot, PlotPoints};
 
 use super::fields::as_number;
-use crate::profiles::Layout;
+use bridgekeeper_profiles::Layout;
 
 /// Points kept: a minute at 60 updates a second.
 const POINTS: usize = 3600;

@@ -1,7 +1,7 @@
 //! Search box: bytes, text or a number; each search finds the next match
 //! after the selection, wrapping around.
 
-use crate::shm::search::{Hit, SearchKind, count, find_next, patterns};
+use bridgekeeper_shm::search::{Hit, SearchKind, count, find_next, patterns};
 
 /// The search box's state.
 #[derive(Debug, Default)]

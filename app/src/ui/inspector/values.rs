@@ -1,6 +1,6 @@
 //! The selected offset read as every integer and float type.
 
-use crate::shm::values::readings;
+use bridgekeeper_shm::values::readings;
 
 /// Shows the readings of `data` at `offset`.
 pub fn ui(ui: &mut egui::Ui, data: &[u8], offset: Option<usize>) {

@@ -1,3 +1,0 @@
-//! Shared test support.
-
-pub mod steam_fixture;

@@ -1,0 +1,63 @@
+//! Putting the bridge where the game's container can see it: inside the
+//! game's compatdata folder, which Steam shares with every container it
+//! starts (native, Steam Linux Runtime and Flatpak alike).
+
+use std::fs;
+use std::io;
+use std::path::Path;
+
+use crate::BridgeFiles;
+
+/// Name of the folder inside `compatdata/<appid>/` that holds the bridge.
+pub const FOLDER: &str = "bridgekeeper";
+
+/// Copies the bridge files into `dir`, replacing older copies atomically
+/// (write beside, then rename), and leaves identical copies alone.
+pub fn place(files: &BridgeFiles, dir: &Path) -> io::Result<BridgeFiles> {
+    fs::create_dir_all(dir)?;
+    let placed = BridgeFiles {
+        exe: dir.join(files.exe.file_name().unwrap_or_default()),
+        dll: dir.join(files.dll.file_name().unwrap_or_default()),
+    };
+    for (from, to) in [(&files.exe, &placed.exe), (&files.dll, &placed.dll)] {
+        let source = fs::read(from)?;
+        if fs::read(to).is_ok_and(|existing| existing == source) {
+            continue;
+        }
+        let temp = dir.join(format!(
+            ".{}.{}.tmp",
+            to.file_name().unwrap_or_default().to_string_lossy(),
+            std::process::id()
+        ));
+        fs::write(&temp, &source)?;
+        fs::rename(&temp, to)?;
+    }
+    Ok(placed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn places_and_replaces() {
+        let src = tempfile::tempdir().unwrap();
+        let dst = tempfile::tempdir().unwrap();
+        let files = BridgeFiles {
+            exe: src.path().join("b.exe"),
+            dll: src.path().join("x.dll"),
+        };
+        fs::write(&files.exe, b"v1").unwrap();
+        fs::write(&files.dll, b"dll").unwrap();
+        let placed = place(&files, &dst.path().join(FOLDER)).unwrap();
+        assert_eq!(fs::read(&placed.exe).unwrap(), b"v1");
+        fs::write(&files.exe, b"v2").unwrap();
+        place(&files, &dst.path().join(FOLDER)).unwrap();
+        assert_eq!(fs::read(&placed.exe).unwrap(), b"v2");
+        assert_eq!(
+            fs::read_dir(dst.path().join(FOLDER)).unwrap().count(),
+            2,
+            "no temporary files left"
+        );
+    }
+}

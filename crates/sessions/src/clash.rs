@@ -1,0 +1,60 @@
+//! Two prefixes must never write the same `/dev/shm` file: section names are
+//! per wineserver, but `/dev/shm` is one directory (wine.md, matrix row 14).
+//! AC and ACC both use `acpmf_physics`, so a second session that wants a
+//! file a live session owns is refused.
+
+use std::path::{Path, PathBuf};
+
+use super::{Registry, SessionRecord};
+use bridgekeeper_host::process_info::is_alive;
+
+/// A file already served by another live session.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{file} is already bridged for {game} (appid {appid}, prefix {prefix}); two games cannot share it. \
+     Stop that session first: bridgekeeper stop {appid}"
+)]
+pub struct Clash {
+    /// The contested file.
+    pub file: PathBuf,
+    /// The game that holds it.
+    pub game: String,
+    /// Its appid.
+    pub appid: u32,
+    /// Its prefix.
+    pub prefix: PathBuf,
+}
+
+/// True while the session's owner process runs.
+pub fn is_live(record: &SessionRecord) -> bool {
+    is_alive(record.owner_pid as i32, record.owner_start_time)
+}
+
+/// The live sessions in the registry that serve files (a session that
+/// failed to start serves none).
+pub fn live_sessions(registry: &Registry) -> Vec<SessionRecord> {
+    registry
+        .list()
+        .0
+        .into_iter()
+        .filter(|r| r.failure.is_none() && is_live(r))
+        .collect()
+}
+
+/// Checks `files` against every live session of another prefix.
+pub fn check(registry: &Registry, prefix: &Path, files: &[PathBuf]) -> Result<(), Clash> {
+    for record in live_sessions(registry) {
+        if record.prefix == prefix {
+            continue;
+        }
+        if let Some(mapping) = record.mappings.iter().find(|m| files.contains(&m.file)) {
+            return Err(Clash {
+                file: mapping.file.clone(),
+                game: record.game.clone(),
+                appid: record.appid,
+                prefix: record.prefix.clone(),
+            });
+        }
+    }
+    Ok(())
+}

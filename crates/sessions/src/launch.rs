@@ -1,0 +1,279 @@
+//! Launcher mode: `bridgekeeper run %command%` rewrites the command Steam
+//! runs so that Proton starts the bridge, and the bridge starts the game.
+//!
+//! The bridge then runs in the game's own container, prefix and wineserver,
+//! by construction, and creates every mapping before the game's first
+//! instruction. Anything that prevents this (no profile, a command that is
+//! not Proton's, a clash with another game) leaves the command unchanged: the
+//! game always starts.
+
+use std::ffi::{OsStr, OsString};
+use std::path::PathBuf;
+
+use super::attach::{followed_exes, placed_bridge, profile_specs};
+use super::steam_command::SteamCommand;
+use super::{
+    SessionConfig, SessionKind, SessionMapping, SessionRecord, backing_files, clash, status,
+};
+use bridgekeeper_bridge_client::{BridgeCommand, new_nonce};
+use bridgekeeper_profiles::Catalog;
+use bridgekeeper_protocol::check_bridge_os_path;
+
+/// Name of the log file `bridgekeeper run` writes in the game's compatdata
+/// folder.
+pub const LOG_FILE: &str = "bridgekeeper-run.log";
+
+/// What `bridgekeeper run` will do.
+#[derive(Debug, Clone)]
+pub struct LaunchPlan {
+    /// The command to exec: rewritten, or exactly as given.
+    pub command: Vec<OsString>,
+    /// Lines for the log, saying what was decided and why.
+    pub log: Vec<String>,
+    /// Where the log goes: the game's compatdata folder, when known.
+    pub log_file: Option<PathBuf>,
+    /// The session to record: when the bridge was put in, or when a
+    /// supported game runs without it (its `failure` says why).
+    pub session: Option<SessionRecord>,
+}
+
+impl LaunchPlan {
+    fn unchanged(args: &[OsString], log_file: Option<PathBuf>, why: String) -> LaunchPlan {
+        LaunchPlan {
+            command: args.to_vec(),
+            log: vec![format!("running the command unchanged: {why}")],
+            log_file,
+            session: None,
+        }
+    }
+}
+
+/// Plans the launch of `args` (Steam's expanded `%command%`). `var` reads
+/// the environment; `config` is `None` when the bridge files are missing
+/// (the error says why).
+pub fn plan(
+    args: &[OsString],
+    var: impl Fn(&str) -> Option<OsString>,
+    catalog: &Catalog,
+    config: Result<&SessionConfig, String>,
+) -> LaunchPlan {
+    let compatdata = var("STEAM_COMPAT_DATA_PATH")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from);
+    let log_file = compatdata.as_ref().map(|dir| dir.join(LOG_FILE));
+    let steam = match SteamCommand::parse(args) {
+        Ok(steam) => steam,
+        Err(err) => return LaunchPlan::unchanged(args, log_file, err.to_string()),
+    };
+    let env_appid = |name: &str| {
+        var(name)
+            .and_then(|v| v.to_str()?.parse::<u32>().ok())
+            .filter(|&id| id != 0)
+    };
+    let Some(appid) = steam
+        .appid
+        .or_else(|| env_appid("SteamAppId"))
+        .or_else(|| env_appid("STEAM_COMPAT_APP_ID"))
+    else {
+        return LaunchPlan::unchanged(
+            args,
+            log_file,
+            "no AppId= in the command and no SteamAppId set".into(),
+        );
+    };
+    let Some(entry) = catalog.by_appid(appid) else {
+        return LaunchPlan::unchanged(args, log_file, format!("no profile for appid {appid}"));
+    };
+    let profile = &entry.profile;
+    let Some(compatdata) = compatdata else {
+        return LaunchPlan::unchanged(args, log_file, "STEAM_COMPAT_DATA_PATH is not set".into());
+    };
+    let config = match config {
+        Ok(config) => config,
+        Err(why) => return LaunchPlan::unchanged(args, log_file, why),
+    };
+    // The bridge gets the backing-file directory and a status file in
+    // compatdata on its command line. A path it would refuse (or Wine would
+    // mangle) must not cost the game its start, so check before anything
+    // is written.
+    for path in [config.shm_dir.as_path(), compatdata.as_path()] {
+        if let Err(err) = check_bridge_os_path(path) {
+            return LaunchPlan::unchanged(
+                args,
+                log_file,
+                format!("{} is not bridged: {err}", profile.name),
+            );
+        }
+    }
+    let prefix = compatdata.join("pfx");
+    let specs = profile_specs(profile);
+    let files: Vec<PathBuf> = specs
+        .iter()
+        .map(|s| backing_files::path_of(&config.shm_dir, &s.name))
+        .collect();
+    let registry = &config.registry;
+    status::sweep(registry);
+    let nonce = new_nonce();
+    let id = format!("{appid}-{nonce}");
+    let events_file = compatdata
+        .join(bridgekeeper_bridge_client::placement::FOLDER)
+        .join(format!("{id}.events"));
+    let pid = std::process::id();
+    let mut session = SessionRecord {
+        id,
+        appid,
+        game: profile.name.clone(),
+        profile: profile.id.clone(),
+        kind: SessionKind::Launcher,
+        prefix: prefix.clone(),
+        proton: steam.proton_dir(args).map(PathBuf::from),
+        mappings: SessionMapping::pending(&specs, &files),
+        bridge_pid: None,
+        owner_pid: pid,
+        owner_start_time: bridgekeeper_host::process_info::start_time(pid as i32).unwrap_or(0),
+        nonce: nonce.clone(),
+        events_file: events_file.clone(),
+        started_at: super::unix_now(),
+        keep_files: config.keep_files,
+        failure: None,
+    };
+    let problem = clash::check(registry, &prefix, &files)
+        .map_err(|clash| clash.to_string())
+        .and_then(|()| {
+            backing_files::prepare_all(&config.shm_dir, &specs)
+                .map(drop)
+                .map_err(|err| err.to_string())
+        });
+    if let Err(problem) = problem {
+        let why = format!("{} is not bridged: {problem}", profile.name);
+        session.failure = Some(why.clone());
+        let mut plan = LaunchPlan::unchanged(args, log_file, why);
+        plan.session = Some(session);
+        return plan;
+    }
+
+    let bridge = placed_bridge(config, &prefix);
+    let mut command = BridgeCommand::new("wine", &bridge.exe, &prefix);
+    command.mappings = specs.clone();
+    command.dir = config.shm_dir.clone();
+    command.nonce = nonce;
+    command.wait_for = followed_exes(profile);
+    command.remove_files = !config.keep_files;
+    command.status_file = Some(events_file);
+    let rewritten = steam.with_bridge(args, &bridge.exe, &command.bridge_args());
+
+    LaunchPlan {
+        log: vec![format!(
+            "{} (appid {appid}): starting {} with {} mapping(s) before {}",
+            profile.name,
+            bridge.exe.display(),
+            specs.len(),
+            OsStr::to_string_lossy(steam.game_exe(args))
+        )],
+        command: rewritten,
+        log_file: Some(compatdata.join(LOG_FILE)),
+        session: Some(session),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Registry;
+    use bridgekeeper_bridge_client::BridgeFiles;
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::Path;
+
+    /// A Steam launch of Assetto Corsa, as `bridgekeeper run` receives it.
+    fn steam_args() -> Vec<OsString> {
+        [
+            "/s/ubuntu12_32/reaper",
+            "SteamLaunch",
+            "AppId=244210",
+            "--",
+            "/s/steamapps/common/Proton 9.0/proton",
+            "waitforexitandrun",
+            "/g/assettocorsa/AssettoCorsa.exe",
+        ]
+        .map(OsString::from)
+        .to_vec()
+    }
+
+    fn config(root: &Path) -> SessionConfig {
+        let bin = root.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let bridge = BridgeFiles {
+            exe: bin.join("bridgekeeper-bridge.exe"),
+            dll: bin.join("bcryptprimitives.dll"),
+        };
+        std::fs::write(&bridge.exe, b"MZ").unwrap();
+        std::fs::write(&bridge.dll, b"MZ").unwrap();
+        let shm_dir = root.join("shm");
+        std::fs::create_dir_all(&shm_dir).unwrap();
+        SessionConfig {
+            registry: Registry::new(&root.join("run")),
+            shm_dir,
+            keep_files: false,
+            bridge,
+        }
+    }
+
+    fn plan_in(library: &[u8], config: &SessionConfig, root: &Path) -> LaunchPlan {
+        let compatdata = root
+            .join(OsStr::from_bytes(library))
+            .join("steamapps/compatdata/244210");
+        let var = |key: &str| (key == "STEAM_COMPAT_DATA_PATH").then(|| compatdata.clone().into());
+        plan(&steam_args(), var, &Catalog::builtin(), Ok(config))
+    }
+
+    #[test]
+    fn bridges_a_library_with_blanks_and_quotes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let config = config(tmp.path());
+        let launch = plan_in(b"Steam Library \"2\"", &config, tmp.path());
+        assert!(launch.session.is_some(), "{:?}", launch.log);
+        assert!(
+            launch.command.len() > steam_args().len(),
+            "{:?}",
+            launch.command
+        );
+        assert_eq!(launch.command.last(), steam_args().last());
+    }
+
+    /// Found by the `launch_command` fuzz target: the bridge refuses a
+    /// `--status-file` with a backslash or `..`, and Wine mangles one that is
+    /// not UTF-8, so the rewritten command failed and the game never
+    /// started. Such a launch now runs unchanged, says why, and leaves no
+    /// files behind.
+    #[test]
+    fn paths_the_bridge_cannot_take_leave_the_command_unchanged() {
+        for (library, why) in [
+            (&b"games\\steam"[..], "backslash"),
+            (b"..", "'..'"),
+            (b"caf\xe9", "UTF-8"),
+        ] {
+            let tmp = tempfile::tempdir().unwrap();
+            let config = config(tmp.path());
+            let launch = plan_in(library, &config, tmp.path());
+            assert!(launch.session.is_none(), "{:?}", launch.log);
+            assert_eq!(launch.command, steam_args());
+            assert!(
+                launch.log[0].contains("is not bridged") && launch.log[0].contains(why),
+                "{:?}",
+                launch.log
+            );
+            assert_eq!(std::fs::read_dir(&config.shm_dir).unwrap().count(), 0);
+        }
+    }
+
+    #[test]
+    fn an_unusable_backing_file_directory_leaves_the_command_unchanged() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut config = config(tmp.path());
+        config.shm_dir = PathBuf::from("relative/shm");
+        let launch = plan_in(b"SteamLibrary", &config, tmp.path());
+        assert!(launch.session.is_none());
+        assert_eq!(launch.command, steam_args());
+        assert!(launch.log[0].contains("not absolute"), "{:?}", launch.log);
+    }
+}

@@ -1,0 +1,105 @@
+//! Noticing new processes by scanning `/proc`, reading each new process
+//! once, and the command line of young processes again until they settle
+//! (a process's command line and environment change when it execs, which
+//! Wine and Proton do right after fork).
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use bridgekeeper_host::process_info::ProcessInfo;
+use bridgekeeper_host::processes;
+
+/// How often `/proc` is scanned: fast enough to start a bridge before most
+/// games create their sections.
+pub const SCAN_INTERVAL: Duration = Duration::from_millis(200);
+
+/// How many scans a new process's command line is re-read for.
+const SETTLE_SCANS: u8 = 10;
+
+/// Finds processes that appeared since the last scan.
+#[derive(Debug, Default)]
+pub struct ProcessScanner {
+    seen: HashSet<i32>,
+    settling: HashMap<i32, (ProcessInfo, u8)>,
+}
+
+impl ProcessScanner {
+    /// A watch that reports every running process on its first scan.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Processes that are new since the last scan, plus settling ones whose
+    /// exe name changed. Processes are read through [`bridgekeeper_host::processes`],
+    /// so this works from inside a sandbox too: there one host call lists
+    /// the pids and one more reads the new and settling processes.
+    pub fn scan(&mut self) -> Vec<ProcessInfo> {
+        let current = processes::pids();
+        self.seen.retain(|pid| current.contains(pid));
+        self.settling.retain(|pid, _| current.contains(pid));
+        let new: Vec<i32> = current
+            .iter()
+            .copied()
+            .filter(|&pid| self.seen.insert(pid))
+            .collect();
+        let wanted: Vec<i32> = new.iter().chain(self.settling.keys()).copied().collect();
+        let mut read = processes::read(&wanted);
+        let mut found = Vec::new();
+        for (pid, (info, scans)) in &mut self.settling {
+            if let Some(fresh) = read.remove(pid)
+                && fresh.cmdline != info.cmdline
+            {
+                let renamed = fresh.exe_name != info.exe_name;
+                *info = fresh;
+                if renamed {
+                    found.push(info.clone());
+                }
+            }
+            *scans += 1;
+        }
+        self.settling.retain(|_, (_, scans)| *scans < SETTLE_SCANS);
+        for pid in new {
+            if let Some(info) = read.remove(&pid) {
+                self.settling.insert(pid, (info.clone(), 0));
+                found.push(info);
+            }
+        }
+        found
+    }
+
+    /// How many processes are known.
+    pub fn known(&self) -> usize {
+        self.seen.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_new_processes_once() {
+        let mut watch = ProcessScanner::new();
+        let first = watch.scan();
+        assert!(first.iter().any(|p| p.pid == std::process::id() as i32));
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        let pid = child.id() as i32;
+        let found = (0..50).find_map(|_| {
+            let hit = watch
+                .scan()
+                .into_iter()
+                .find(|p| p.pid == pid && p.exe_name == "sleep");
+            if hit.is_none() {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            hit
+        });
+        assert!(found.is_some(), "the new process is reported");
+        assert!(watch.scan().iter().all(|p| p.pid != pid), "and only once");
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}

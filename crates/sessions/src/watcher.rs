@@ -1,0 +1,294 @@
+//! The watcher: notices supported games starting and attaches a bridge to
+//! each, at once, in a thread of its own; the bridge ends with its game.
+//! Sessions that are already running when it starts (left by an earlier
+//! watcher or app, or started by `bridgekeeper run` or `attach`) are
+//! followed instead: reported, never bridged twice.
+//!
+//! Used by `bridgekeeper watch` and by the desktop app.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex, RwLock};
+
+use super::SessionConfig;
+use super::adopt::{self, FollowedSession};
+use super::attach::{AttachError, attach};
+use super::process_scan::{ProcessScanner, SCAN_INTERVAL};
+use super::status::{self, SessionStatus};
+use bridgekeeper_host::process_info::ProcessInfo;
+use bridgekeeper_profiles::{Catalog, Profile};
+
+/// What the watcher did.
+#[derive(Debug, Clone)]
+pub enum Notice {
+    /// A game started and its bridge is ready.
+    Attached {
+        /// The session.
+        status: Box<SessionStatus>,
+        /// The game's pid.
+        game_pid: i32,
+    },
+    /// A game started but no bridge could be attached.
+    Refused {
+        /// The game's name.
+        game: String,
+        /// Its pid.
+        pid: i32,
+        /// Why, in a sentence that says what to do.
+        reason: String,
+    },
+    /// A session started elsewhere is running, and is followed until it
+    /// ends (no second bridge is started for its game).
+    Adopted(Box<SessionStatus>),
+    /// A session ended.
+    Ended(Box<SessionStatus>),
+}
+
+/// Decides per appid whether a game may be attached automatically.
+#[derive(Clone)]
+pub struct AutoAttach(Arc<dyn Fn(u32) -> bool + Send + Sync>);
+
+impl std::fmt::Debug for AutoAttach {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AutoAttach(..)")
+    }
+}
+
+/// Watches for games and attaches bridges.
+#[derive(Debug)]
+pub struct Watcher {
+    config: SessionConfig,
+    catalog: Arc<RwLock<Catalog>>,
+    watch: ProcessScanner,
+    serving: Arc<Mutex<HashSet<PathBuf>>>,
+    notices: Sender<Notice>,
+    auto_attach: AutoAttach,
+}
+
+impl Watcher {
+    /// A supervisor that reads profiles from `catalog` (which may be
+    /// reloaded meanwhile) and reports on `notices`.
+    pub fn new(
+        config: SessionConfig,
+        catalog: Arc<RwLock<Catalog>>,
+        notices: Sender<Notice>,
+    ) -> Self {
+        status::sweep(&config.registry);
+        let supervisor = Watcher {
+            config,
+            catalog,
+            watch: ProcessScanner::new(),
+            serving: Arc::default(),
+            notices,
+            auto_attach: AutoAttach(Arc::new(|_| true)),
+        };
+        for record in adopt::running(&supervisor.config.registry) {
+            let prefix = record.prefix.clone();
+            if supervisor.serving().insert(prefix.clone()) {
+                let followed = FollowedSession::new(record, &supervisor.config.registry);
+                let notices = supervisor.notices.clone();
+                let serving = Arc::clone(&supervisor.serving);
+                std::thread::spawn(move || {
+                    follow(followed, &notices);
+                    serving.lock().expect("not poisoned").remove(&prefix);
+                });
+            }
+        }
+        supervisor
+    }
+
+    fn serving(&self) -> std::sync::MutexGuard<'_, HashSet<PathBuf>> {
+        self.serving.lock().expect("not poisoned")
+    }
+
+    /// Attaches only to games whose appid `allow` accepts (asked each time a
+    /// game starts, so it may follow changing settings).
+    pub fn with_auto_attach(mut self, allow: impl Fn(u32) -> bool + Send + Sync + 'static) -> Self {
+        self.auto_attach = AutoAttach(Arc::new(allow));
+        self
+    }
+
+    /// Scans `/proc` every [`SCAN_INTERVAL`] until `stop` is set.
+    pub fn run(&mut self, stop: &AtomicBool) {
+        while !stop.load(Ordering::Relaxed) {
+            self.scan_once();
+            std::thread::sleep(SCAN_INTERVAL);
+        }
+    }
+
+    /// Looks at the processes that appeared since the last scan.
+    pub fn scan_once(&mut self) {
+        for process in self.watch.scan() {
+            let Some(profile) = self.profile_for(&process) else {
+                continue;
+            };
+            let appid = process
+                .appid()
+                .or_else(|| profile.appids.first().copied())
+                .unwrap_or(0);
+            if !(self.auto_attach.0)(appid) {
+                continue;
+            }
+            let Some(prefix) = process.prefix() else {
+                continue;
+            };
+            if !self.serving().insert(prefix.clone()) {
+                continue;
+            }
+            self.start(profile, process, prefix);
+        }
+    }
+
+    fn profile_for(&self, process: &ProcessInfo) -> Option<Profile> {
+        let catalog = self.catalog.read().ok()?;
+        let entry = catalog.by_exe(&process.exe_name)?;
+        let profile = &entry.profile;
+        let other_app = process
+            .appid()
+            .is_some_and(|id| !profile.appids.is_empty() && !profile.appids.contains(&id));
+        (!other_app).then(|| profile.clone())
+    }
+
+    fn start(&self, profile: Profile, process: ProcessInfo, prefix: PathBuf) {
+        let config = self.config.clone();
+        let serving = Arc::clone(&self.serving);
+        let notices = self.notices.clone();
+        std::thread::spawn(move || {
+            match attach(&config, &profile, &process) {
+                Ok(session) => {
+                    let status = SessionStatus::of(&session.record);
+                    let _ = notices.send(Notice::Attached {
+                        status: Box::new(status),
+                        game_pid: process.pid,
+                    });
+                    let ended = session.wait();
+                    let _ = notices.send(Notice::Ended(Box::new(ended)));
+                }
+                Err(AttachError::AlreadyBridged { id, .. }) => {
+                    // Started elsewhere (`bridgekeeper run`, or `attach`):
+                    // follow it rather than refuse the game.
+                    let record = adopt::running(&config.registry)
+                        .into_iter()
+                        .find(|r| r.id == id);
+                    if let Some(record) = record {
+                        follow(FollowedSession::new(record, &config.registry), &notices);
+                    }
+                }
+                Err(err) => {
+                    let _ = notices.send(Notice::Refused {
+                        game: profile.name.clone(),
+                        pid: process.pid,
+                        reason: err.to_string(),
+                    });
+                }
+            }
+            serving.lock().expect("not poisoned").remove(&prefix);
+        });
+    }
+}
+
+/// Reports a session started elsewhere, waits for its end, and reports that.
+fn follow(mut followed: FollowedSession, notices: &Sender<Notice>) {
+    let _ = notices.send(Notice::Adopted(Box::new(followed.status())));
+    let ended = followed.wait();
+    let _ = notices.send(Notice::Ended(Box::new(ended)));
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::process::CommandExt;
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::Registry;
+    use bridgekeeper_bridge_client::BridgeFiles;
+
+    fn supervisor(dir: &std::path::Path, exe: &str) -> (Watcher, mpsc::Receiver<Notice>) {
+        let profiles = dir.join("profiles");
+        std::fs::create_dir_all(&profiles).unwrap();
+        std::fs::write(
+            profiles.join("watched.toml"),
+            format!(
+                "id = \"watched\"\nname = \"Watched Sim\"\nappids = [4321]\nlive_exes = [\"{exe}\"]\n\n\
+                 [[mapping]]\nname = \"watched_page\"\nsize = 4096\n"
+            ),
+        )
+        .unwrap();
+        let catalog = Arc::new(RwLock::new(Catalog::load(Some(&profiles))));
+        let config = SessionConfig {
+            registry: Registry::new(dir),
+            shm_dir: dir.join("shm"),
+            keep_files: false,
+            bridge: BridgeFiles {
+                exe: dir.join("b.exe"),
+                dll: dir.join("b.dll"),
+            },
+        };
+        let (sender, notices) = mpsc::channel();
+        (Watcher::new(config, catalog, sender), notices)
+    }
+
+    /// A Linux process that looks like the game: its argv[0] is the live
+    /// exe and it carries a Wine prefix, but no Proton (so an attach is
+    /// refused before Wine would be needed).
+    fn fake_game(dir: &std::path::Path, exe: &str) -> std::process::Child {
+        std::process::Command::new("sleep")
+            .arg0(exe)
+            .arg("30")
+            .env("WINEPREFIX", dir.join("pfx"))
+            .env("SteamAppId", "4321")
+            .env_remove("STEAM_COMPAT_TOOL_PATHS")
+            .spawn()
+            .unwrap()
+    }
+
+    fn notice_within(supervisor: &mut Watcher, notices: &mpsc::Receiver<Notice>) -> Option<Notice> {
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            supervisor.scan_once();
+            if let Ok(notice) = notices.recv_timeout(Duration::from_millis(100)) {
+                return Some(notice);
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn a_starting_game_is_attached_or_refused_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut supervisor, notices) = supervisor(dir.path(), "RefusedSim.exe");
+        supervisor.scan_once();
+        let mut game = fake_game(dir.path(), "RefusedSim.exe");
+        let notice = notice_within(&mut supervisor, &notices);
+        game.kill().unwrap();
+        game.wait().unwrap();
+        match notice {
+            Some(Notice::Refused {
+                game: name,
+                pid,
+                reason,
+            }) => {
+                assert_eq!(name, "Watched Sim");
+                assert_eq!(pid as u32, game.id());
+                assert!(reason.contains("STEAM_COMPAT_TOOL_PATHS"), "{reason}");
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn games_with_auto_attach_off_are_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let (supervisor, notices) = supervisor(dir.path(), "SkippedSim.exe");
+        let mut supervisor = supervisor.with_auto_attach(|appid| appid != 4321);
+        supervisor.scan_once();
+        let mut game = fake_game(dir.path(), "SkippedSim.exe");
+        let notice = notice_within(&mut supervisor, &notices);
+        game.kill().unwrap();
+        game.wait().unwrap();
+        assert!(notice.is_none(), "{notice:?}");
+    }
+}

@@ -1,0 +1,205 @@
+//! Wine for the tests: the Windows programs, one prefix per test binary, and
+//! a lock that runs the tests of a binary one at a time in that prefix.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+/// Where the Windows programs are cross-built, apart from the Linux build so
+/// the two never wait for each other's lock.
+const WINDOWS_TARGET_DIR: &str = "target/windows";
+const TRIPLE: &str = "x86_64-pc-windows-gnu";
+
+/// The Wine set-up shared by the tests of one binary.
+#[derive(Debug)]
+pub struct Wine {
+    /// The `wine` launcher.
+    pub wine: PathBuf,
+    /// The prefix, created fresh when the test binary starts.
+    pub prefix: PathBuf,
+    /// Directory holding `bridgekeeper-bridge.exe`, `bridgekeeper-testgame.exe`
+    /// and `bcryptprimitives.dll`.
+    pub bin: PathBuf,
+}
+
+/// Held while a test uses the shared prefix.
+#[derive(Debug)]
+pub struct WineGuard {
+    _lock: MutexGuard<'static, ()>,
+    /// The set-up.
+    pub wine: &'static Wine,
+}
+
+impl std::ops::Deref for WineGuard {
+    type Target = Wine;
+    fn deref(&self) -> &Wine {
+        self.wine
+    }
+}
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/testkit is two levels below the workspace")
+        .to_path_buf()
+}
+
+fn on_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+}
+
+/// The shared Wine set-up, or `None` (test skipped) when Wine is missing and
+/// `CI` is not `true`. Panics on any set-up failure.
+pub fn wine() -> Option<WineGuard> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    static WINE: OnceLock<Option<Wine>> = OnceLock::new();
+    let lock = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let wine = WINE.get_or_init(|| {
+        let Some(wine) = on_path("wine") else {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("wine is not installed, and CI=true forbids skipping: run scripts/test, which installs it");
+            }
+            eprintln!("SKIPPED: wine is not installed (scripts/test installs it)");
+            return None;
+        };
+        let bin = build_windows_programs();
+        let prefix = fresh_prefix();
+        Some(Wine { wine, prefix, bin })
+    });
+    wine.as_ref().map(|wine| WineGuard { _lock: lock, wine })
+}
+
+/// Cross-builds the bridge and the test game (a no-op when up to date).
+fn build_windows_programs() -> PathBuf {
+    let root = workspace();
+    let target_dir = root.join(WINDOWS_TARGET_DIR);
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(&root)
+        .args(["build", "--release", "--target", TRIPLE])
+        .args(["-p", "bridgekeeper-bridge", "-p", "bridgekeeper-testgame"])
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .status()
+        .expect("running cargo to build the Windows programs");
+    assert!(
+        status.success(),
+        "building the Windows programs failed (is the {TRIPLE} target installed?)"
+    );
+    target_dir.join(TRIPLE).join("release")
+}
+
+/// Creates a new prefix for this test binary, replacing any earlier one.
+fn fresh_prefix() -> PathBuf {
+    init_prefix("pfx")
+}
+
+/// Creates the prefix `label` of this test binary, replacing any earlier one.
+fn init_prefix(label: &str) -> PathBuf {
+    let binary = std::env::current_exe().expect("the test binary has a path");
+    let stem = binary.file_stem().and_then(OsStr::to_str).unwrap_or("e2e");
+    let name = stem.split('-').next().unwrap_or(stem);
+    let prefix = workspace().join("target/e2e").join(name).join(label);
+    if prefix.exists() {
+        kill_wineserver(&prefix);
+        std::fs::remove_dir_all(&prefix).expect("removing the old test prefix");
+    }
+    std::fs::create_dir_all(&prefix).expect("creating the test prefix");
+    let run = |program: &str, arg: &str| {
+        let status = wine_env(Command::new(program).arg(arg), &prefix)
+            .status()
+            .unwrap_or_else(|err| panic!("running {program}: {err}"));
+        assert!(
+            status.success(),
+            "{program} {arg} failed in {}",
+            prefix.display()
+        );
+    };
+    run("wineboot", "-i");
+    run("wineserver", "-w");
+    prefix
+}
+
+/// Ends every Wine process of `prefix` (`wineserver -k`).
+pub fn kill_wineserver(prefix: &Path) {
+    let _ = wine_env(Command::new("wineserver").arg("-k"), prefix).status();
+}
+
+/// Sets the environment every test Wine process gets: the prefix, quiet
+/// logging, no Mono or Gecko installer, no display.
+pub fn wine_env<'a>(command: &'a mut Command, prefix: &Path) -> &'a mut Command {
+    command
+        .env("WINEPREFIX", prefix)
+        .env("WINEDEBUG", "-all")
+        .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+}
+
+impl Wine {
+    /// A second prefix, for tests with two games at once (created once).
+    pub fn second_prefix(&self) -> &'static Path {
+        static SECOND: OnceLock<PathBuf> = OnceLock::new();
+        SECOND.get_or_init(|| init_prefix("pfx2"))
+    }
+
+    /// `wine <exe>` in the shared prefix.
+    pub fn command(&self, exe: impl AsRef<OsStr>) -> Command {
+        let mut command = Command::new(&self.wine);
+        wine_env(&mut command, &self.prefix).arg(exe);
+        command
+    }
+
+    /// The bridge executable.
+    pub fn bridge_exe(&self) -> PathBuf {
+        self.bin.join("bridgekeeper-bridge.exe")
+    }
+
+    /// The test game executable.
+    pub fn game_exe(&self) -> PathBuf {
+        self.bin.join("bridgekeeper-testgame.exe")
+    }
+
+    /// A bridge command for this prefix, with the tests' Wine environment.
+    pub fn bridge(&self, dir: &Path) -> bridgekeeper_bridge_client::BridgeCommand {
+        let mut command = bridgekeeper_bridge_client::BridgeCommand::new(
+            &self.wine,
+            self.bridge_exe(),
+            &self.prefix,
+        );
+        command.dir = dir.to_path_buf();
+        command
+            .env
+            .push(("WINEDLLOVERRIDES".into(), "mscoree,mshtml=".into()));
+        command
+    }
+
+    /// Copies the test game into `dir` under each of `names` (with the DLL
+    /// it needs), like a game folder holding a launcher and a live exe.
+    pub fn game_folder(&self, dir: &Path, names: &[&str]) {
+        std::fs::create_dir_all(dir).expect("creating the game folder");
+        for name in names {
+            std::fs::copy(self.game_exe(), dir.join(name)).expect("copying the test game");
+        }
+        std::fs::copy(
+            self.bin.join("bcryptprimitives.dll"),
+            dir.join("bcryptprimitives.dll"),
+        )
+        .expect("copying bcryptprimitives.dll");
+    }
+
+    /// Runs `wineserver -w` for the prefix and returns how long it took.
+    pub fn wineserver_wait(&self) -> std::time::Duration {
+        let started = std::time::Instant::now();
+        let status = wine_env(Command::new("wineserver").arg("-w"), &self.prefix)
+            .status()
+            .expect("running wineserver -w");
+        assert!(status.success());
+        started.elapsed()
+    }
+}
