@@ -6,10 +6,12 @@
 //! either way the result lands in the shared state and a repaint is asked.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::state::{SharedState, VerifyState, lock};
-use bridgekeeper_profiles::parse_profile;
-use bridgekeeper_sessions::attach::{attach as attach_game, find_running, followed_exes};
+use bridgekeeper_profiles::{Rejection, parse_profile};
+use bridgekeeper_sessions::attach::{AttachError, attach_appid};
+use bridgekeeper_sessions::config::ConfigError;
 use bridgekeeper_sessions::settings::autostart;
 use bridgekeeper_sessions::status;
 use bridgekeeper_sessions::stop::{StopOutcome, stop as stop_game};
@@ -33,6 +35,36 @@ pub enum Action {
     SetAutoAttach(bool),
     /// Write the settings file (and the autostart entry).
     SaveSettings,
+}
+
+/// Why an action of the window or the tray did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    /// Sessions cannot start at all (the bridge files are missing …).
+    #[error(transparent)]
+    NoSessions(Arc<ConfigError>),
+    /// The session did not start.
+    #[error(transparent)]
+    Attach(#[from] AttachError),
+}
+
+/// Why a profile from the editor was not saved.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveProfileError {
+    /// The profile has problems; each says what to fix.
+    #[error("{}", .0.problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Invalid(Rejection),
+    /// No user profile folder is set.
+    #[error("no user profile folder: choose one in Settings")]
+    NoFolder,
+    /// The folder or the file could not be written.
+    #[error("cannot write {}: {source}; choose another folder in Settings", .path.display())]
+    Write {
+        /// The folder or file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// Does `action`.
@@ -101,40 +133,27 @@ fn attach(shared: &SharedState, appid: u32) {
         }
         Err(reason) => {
             state.note(format!("attach refused: {reason}"));
-            state.refusals.insert(appid, reason);
+            state.refusals.insert(appid, reason.to_string());
         }
     }
 }
 
-fn try_attach(shared: &SharedState, appid: u32) -> Result<String, String> {
+fn try_attach(shared: &SharedState, appid: u32) -> Result<String, ActionError> {
     let (config, catalog) = {
         let state = lock(shared);
-        (state.env.sessions.clone()?, state.catalog.clone())
+        (
+            state
+                .env
+                .sessions
+                .clone()
+                .map_err(ActionError::NoSessions)?,
+            state.catalog.clone(),
+        )
     };
-    let profile = {
-        let catalog = catalog.read().unwrap_or_else(|e| e.into_inner());
-        catalog
-            .by_appid(appid)
-            .map(|e| e.profile.clone())
-            .ok_or_else(|| {
-                format!(
-                    "no profile for appid {appid}: give the game a profile in the Games list \
-                     (mapping names and sizes)"
-                )
-            })?
-    };
-    let Some(process) = find_running(&profile, appid) else {
-        return Err(format!(
-            "{} is not running: no process named {} with a Wine prefix. Start the game from \
-             Steam, then attach; or set the launch option `bridgekeeper run %command%`",
-            profile.name,
-            followed_exes(&profile).join(", ")
-        ));
-    };
-    let session = attach_game(&config, &profile, &process).map_err(|e| e.to_string())?;
+    let session = attach_appid(&config, &catalog.read(), appid)?;
     let line = format!(
         "{} bridged: {} mapping(s), bridge pid {}",
-        profile.name,
+        session.record.game,
         session.record.mappings.len(),
         session.bridge_pid()
     );
@@ -184,7 +203,7 @@ fn verify(shared: &SharedState, appid: u32) {
     let report = match config {
         Ok(config) => {
             let discovery = discovery.unwrap_or_default();
-            let catalog = catalog.read().unwrap_or_else(|e| e.into_inner());
+            let catalog = catalog.read();
             verify_game(appid, &catalog, &discovery, &config)
         }
         Err(reason) => bridgekeeper_sessions::verify::Report {
@@ -192,7 +211,7 @@ fn verify(shared: &SharedState, appid: u32) {
             steps: vec![bridgekeeper_sessions::verify::Step {
                 step: "bridge files".into(),
                 ok: false,
-                detail: reason,
+                detail: reason.to_string(),
             }],
         },
     };
@@ -232,30 +251,16 @@ fn save_settings(shared: &SharedState) {
 /// Checks a profile's TOML and writes it to the user profile folder as
 /// `<id>.toml`, then reloads the profiles. Returns the file written, or the
 /// problems in sentences that say what to fix.
-pub fn save_profile(shared: &SharedState, text: &str) -> Result<PathBuf, String> {
-    let profile = parse_profile("new profile", text).map_err(|r| {
-        r.problems
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n")
-    })?;
+pub fn save_profile(shared: &SharedState, text: &str) -> Result<PathBuf, SaveProfileError> {
+    let profile = parse_profile("new profile", text).map_err(SaveProfileError::Invalid)?;
     let mut state = lock(shared);
-    let dir = state
-        .profiles_dir()
-        .ok_or_else(|| "no user profile folder: choose one in Settings".to_string())?;
-    std::fs::create_dir_all(&dir).map_err(|e| {
-        format!(
-            "cannot create {}: {e}; choose another folder in Settings",
-            dir.display()
-        )
-    })?;
+    let dir = state.profiles_dir().ok_or(SaveProfileError::NoFolder)?;
     let file = dir.join(format!("{}.toml", profile.id));
-    std::fs::write(&file, text).map_err(|e| {
-        format!(
-            "cannot write {}: {e}; choose another folder in Settings",
-            file.display()
-        )
+    bridgekeeper_host::files::write_atomic(&file, text.as_bytes()).map_err(|source| {
+        SaveProfileError::Write {
+            path: file.clone(),
+            source,
+        }
     })?;
     state.reload_profiles();
     state.note(format!(

@@ -175,9 +175,9 @@ pub fn run() -> anyhow::Result<ExitCode> {
             let panels = app
                 .take()
                 .unwrap_or_else(|| BridgekeeperApp::new(shared.clone()));
-            let returned = Arc::new(std::sync::Mutex::new(None));
+            let returned = Arc::new(parking_lot::Mutex::new(None));
             open_window(&shell, &ctx, panels, screenshot.clone(), returned.clone())?;
-            app = returned.lock().unwrap_or_else(|e| e.into_inner()).take();
+            app = returned.lock().take();
             lock(&shared).repaint = None;
             if shell.quit.get() || shell.tray.borrow().is_none() || screenshot.is_some() {
                 break;
@@ -213,7 +213,7 @@ impl Shell {
 /// Wraps the panels so they come back when the window closes.
 struct Keep<'a> {
     window: Window<'a>,
-    returned: Arc<std::sync::Mutex<Option<BridgekeeperApp>>>,
+    returned: Arc<parking_lot::Mutex<Option<BridgekeeperApp>>>,
 }
 
 impl eframe::App for Keep<'_> {
@@ -232,7 +232,7 @@ impl Drop for Keep<'_> {
             &mut self.window.app,
             BridgekeeperApp::new(self.window.shell.shared.clone()),
         );
-        *self.returned.lock().unwrap_or_else(|e| e.into_inner()) = Some(panels);
+        *self.returned.lock() = Some(panels);
     }
 }
 
@@ -276,7 +276,7 @@ fn open_window(
     ctx: &egui::Context,
     mut panels: BridgekeeperApp,
     screenshot: Option<PathBuf>,
-    returned: Arc<std::sync::Mutex<Option<BridgekeeperApp>>>,
+    returned: Arc<parking_lot::Mutex<Option<BridgekeeperApp>>>,
 ) -> anyhow::Result<()> {
     if screenshot.is_some() {
         show_for_screenshot(&mut panels, &shell.shared);

@@ -4,12 +4,15 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::Arc;
+
+use parking_lot::{Mutex, MutexGuard, RwLock};
 
 use bridgekeeper_protocol::MappingMode;
 
 use bridgekeeper_host::program::Program;
 use bridgekeeper_profiles::{Catalog, CatalogReloader, SharedCatalog, default_user_dir};
+use bridgekeeper_sessions::config::ConfigError;
 use bridgekeeper_sessions::settings::{Settings, autostart};
 use bridgekeeper_sessions::verify::Report;
 use bridgekeeper_sessions::{SessionConfig, SessionStatus};
@@ -23,7 +26,7 @@ pub struct Env {
     pub discovery: DiscoveryOptions,
     /// The sessions' configuration, or why there is none (the bridge is
     /// missing), in a sentence that says what to do.
-    pub sessions: Result<SessionConfig, String>,
+    pub sessions: Result<SessionConfig, Arc<ConfigError>>,
     /// The settings file.
     pub settings_file: PathBuf,
     /// The XDG autostart directory.
@@ -41,7 +44,7 @@ impl Env {
     pub fn from_env() -> Env {
         Env {
             discovery: DiscoveryOptions::from_env(),
-            sessions: SessionConfig::from_env().map_err(|e| e.to_string()),
+            sessions: SessionConfig::from_env().map_err(Arc::new),
             settings_file: Settings::default_path()
                 .unwrap_or_else(|| PathBuf::from("bridgekeeper-settings.toml")),
             autostart_dir: autostart::default_dir().unwrap_or_else(|| PathBuf::from("autostart")),
@@ -148,7 +151,7 @@ pub type SharedState = Arc<Mutex<DesktopState>>;
 
 /// Locks the shared state, recovering from a worker that panicked.
 pub fn lock(shared: &SharedState) -> MutexGuard<'_, DesktopState> {
-    shared.lock().unwrap_or_else(|e| e.into_inner())
+    shared.lock()
 }
 
 const LOG_LINES: usize = 50;
@@ -182,8 +185,7 @@ impl DesktopState {
     /// keeps watching that folder for changes.
     pub fn reload_profiles(&mut self) {
         let dirs = self.all_profile_dirs();
-        *self.catalog.write().unwrap_or_else(|e| e.into_inner()) =
-            Catalog::load_dirs(dirs.iter().map(PathBuf::as_path));
+        *self.catalog.write() = Catalog::load_dirs(dirs.iter().map(PathBuf::as_path));
         self.profile_watcher = None;
         match CatalogReloader::start_dirs(&dirs, Arc::clone(&self.catalog)) {
             Ok(watcher) => self.profile_watcher = Some(watcher),
@@ -237,7 +239,7 @@ impl DesktopState {
         let Some(discovery) = &self.discovery else {
             return Vec::new();
         };
-        let catalog = self.catalog.read().unwrap_or_else(|e| e.into_inner());
+        let catalog = self.catalog.read();
         let mut rows: Vec<GameRow> = discovery
             .games
             .iter()

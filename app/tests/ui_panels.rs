@@ -2,14 +2,16 @@
 //! Steam tree and mapping files written here.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bridgekeeper::state::{DesktopState, Env, lock};
 use bridgekeeper::ui::inspector::Inspector;
 use bridgekeeper::{actions, ui::BridgekeeperApp};
-use bridgekeeper_bridge_client::BridgeFiles;
+use bridgekeeper_bridge_client::{BridgeFiles, FilesError};
 use bridgekeeper_host::program::Program;
 use bridgekeeper_profiles::Catalog;
+use bridgekeeper_sessions::config::ConfigError;
 use bridgekeeper_sessions::settings::Settings;
 use bridgekeeper_sessions::{Registry, SessionConfig};
 use bridgekeeper_steam::DiscoveryOptions;
@@ -162,7 +164,9 @@ fn no_steam_says_what_to_do() {
     {
         let mut s = lock(&app.shared);
         s.env.discovery = DiscoveryOptions::with_steam_dir(tmp.path().join("nowhere"));
-        s.env.sessions = Err("cannot find bridgekeeper-bridge.exe".into());
+        s.env.sessions = Err(Arc::new(ConfigError::Files(FilesError {
+            searched: vec![tmp.path().join("nowhere")],
+        })));
     }
     actions::refresh_discovery(&app.shared);
     let mut h = harness(app);

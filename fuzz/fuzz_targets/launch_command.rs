@@ -19,11 +19,12 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use bridgekeeper_bridge_client::BridgeFiles;
+use bridgekeeper_bridge_client::{BridgeFiles, FilesError};
 use bridgekeeper_profiles::Catalog;
 use bridgekeeper_sessions::attach::{followed_exes, profile_specs};
 use bridgekeeper_sessions::launch::{LaunchPlan, plan};
 use bridgekeeper_sessions::steam_command::{CommandError, GAME_VERB, SteamCommand};
+use bridgekeeper_sessions::config::ConfigError;
 use bridgekeeper_sessions::{Registry, SessionConfig};
 use bridgekeeper_bridge::args::{self, Request};
 use bridgekeeper_bridge::cmdline;
@@ -268,7 +269,7 @@ fuzz_target!(|data: &[u8]| {
         &args,
         var,
         &w.catalog,
-        Err("no bridge files (fuzzing)".into()),
+        Err(&ConfigError::Files(FilesError { searched: Vec::new() })),
     );
     assert!(without_bridge.session.is_none());
     assert_eq!(without_bridge.command, args);

@@ -2,9 +2,9 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context;
 use bridgekeeper_profiles::{Catalog, default_user_dir};
-use bridgekeeper_sessions::{SessionConfig, SessionStatus, attach};
+use bridgekeeper_sessions::attach::{self, AttachError};
+use bridgekeeper_sessions::{SessionConfig, SessionStatus};
 
 use super::session_view::print_session;
 
@@ -22,25 +22,15 @@ pub struct Args {
 /// Finds the running game and starts its bridge.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::load(default_user_dir().as_deref());
-    let entry = catalog.by_appid(args.appid).with_context(|| {
-        format!(
-            "no profile for appid {}; `bridgekeeper profiles` lists the supported games, and a profile of \
-             your own can go in the user profile directory",
-            args.appid
-        )
-    })?;
-    let profile = &entry.profile;
-    let Some(game) = attach::find_running(profile, args.appid) else {
-        eprintln!(
-            "bridgekeeper: {} (appid {}) is not running: no process named {} with a Wine prefix",
-            profile.name,
-            args.appid,
-            attach::followed_exes(profile).join(", ")
-        );
-        return Ok(ExitCode::from(1));
-    };
     let config = SessionConfig::from_env()?;
-    let session = attach::attach(&config, profile, &game)?;
+    let session = match attach::attach_appid(&config, &catalog, args.appid) {
+        Ok(session) => session,
+        Err(err @ AttachError::NotRunning { .. }) => {
+            eprintln!("bridgekeeper: {err}");
+            return Ok(ExitCode::from(1));
+        }
+        Err(err) => return Err(err.into()),
+    };
     print_session(&SessionStatus::of(&session.record));
     if args.wait {
         let ended = session.wait();

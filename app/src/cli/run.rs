@@ -30,12 +30,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(super::run_on_host::run_on_host(&args.command));
     }
     let catalog = Catalog::load(default_user_dir().as_deref());
-    let config = SessionConfig::from_env().map_err(|err| err.to_string());
+    let config = SessionConfig::from_env();
     let plan = launch::plan(
         &args.command,
         |name| std::env::var_os(name),
         &catalog,
-        config.as_ref().map_err(Clone::clone),
+        config.as_ref(),
     );
 
     let mut log = plan.log.clone();

@@ -1,19 +1,10 @@
 //! Printing a session for people.
 
-use bridgekeeper_sessions::{SessionState, SessionStatus};
+use bridgekeeper_sessions::SessionStatus;
 
 /// Prints a session and its mappings.
 pub fn print_session(session: &SessionStatus) {
-    let state = match &session.state {
-        SessionState::Starting => "starting".to_string(),
-        SessionState::Running => "running".to_string(),
-        SessionState::Ended { reason, exit_code } => {
-            format!("ended ({reason}, exit code {exit_code})")
-        }
-        SessionState::Crashed => "crashed: the bridge is gone without a word".to_string(),
-        SessionState::Failed { message } => format!("not bridged: {message}"),
-    };
-    let kind = format!("{:?}", session.kind).to_lowercase();
+    let (state, kind) = (&session.state, session.kind);
     let pid = session
         .bridge_pid
         .map_or("unknown".into(), |p| p.to_string());

@@ -2,9 +2,11 @@
 //! window (for a systemd user service, see packaging/systemd).
 
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc;
-use std::sync::{Arc, RwLock};
+
+use parking_lot::RwLock;
 
 use bridgekeeper_profiles::{Catalog, CatalogReloader, default_user_dir};
 use bridgekeeper_sessions::SessionConfig;

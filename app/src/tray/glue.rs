@@ -25,7 +25,7 @@ impl Tray {
         commands: Sender<TrayCommand>,
         entries: Vec<MenuEntry>,
         look: TrayLook,
-    ) -> Result<Tray, String> {
+    ) -> Result<Tray, TrayError> {
         let (tx, state) = (commands.clone(), shared.clone());
         MenuEvent::set_event_handler(Some(move |event: MenuEvent| {
             if let Some(c) = TrayCommand::from_id(event.id().as_ref()) {
@@ -52,8 +52,7 @@ impl Tray {
             .with_icon(icon(look)?)
             .with_menu(Box::new(build_menu(&entries)?))
             .with_menu_on_left_click(false)
-            .build()
-            .map_err(|e| format!("cannot create the tray icon: {e}"))?;
+            .build()?;
         Ok(Tray {
             icon,
             shown: (entries, look),
@@ -83,34 +82,51 @@ impl std::fmt::Debug for Tray {
     }
 }
 
-fn icon(look: TrayLook) -> Result<Icon, String> {
-    Icon::from_rgba(icons::rgba(look)?, icons::SIZE, icons::SIZE).map_err(|e| e.to_string())
+/// Why the tray icon could not be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum TrayError {
+    /// No StatusNotifierItem host, no session bus, or another refusal.
+    #[error("cannot create the tray icon: {0}")]
+    Create(#[from] tray_icon::Error),
+    /// An embedded icon is broken.
+    #[error(transparent)]
+    Icon(#[from] icons::IconError),
+    /// The icon's pixels were refused.
+    #[error("cannot use the tray icon's pixels: {0}")]
+    Pixels(#[from] tray_icon::BadIcon),
+    /// A menu entry was refused.
+    #[error("cannot build the tray menu: {0}")]
+    Menu(#[from] tray_icon::menu::Error),
 }
 
-fn build_menu(entries: &[MenuEntry]) -> Result<Menu, String> {
+fn icon(look: TrayLook) -> Result<Icon, TrayError> {
+    Ok(Icon::from_rgba(
+        icons::rgba(look)?,
+        icons::SIZE,
+        icons::SIZE,
+    )?)
+}
+
+fn build_menu(entries: &[MenuEntry]) -> Result<Menu, TrayError> {
     let menu = Menu::new();
-    let err = |e: tray_icon::menu::Error| e.to_string();
     for entry in entries {
         match entry {
             MenuEntry::Item { label, command } => {
                 let id = command.map_or_else(|| "none".to_string(), |c| c.id());
-                menu.append(&MenuItem::with_id(id, label, command.is_some(), None))
-                    .map_err(err)?;
+                menu.append(&MenuItem::with_id(id, label, command.is_some(), None))?;
             }
             MenuEntry::Check {
                 label,
                 checked,
                 command,
-            } => menu
-                .append(&CheckMenuItem::with_id(
-                    command.id(),
-                    label,
-                    true,
-                    *checked,
-                    None,
-                ))
-                .map_err(err)?,
-            MenuEntry::Separator => menu.append(&PredefinedMenuItem::separator()).map_err(err)?,
+            } => menu.append(&CheckMenuItem::with_id(
+                command.id(),
+                label,
+                true,
+                *checked,
+                None,
+            ))?,
+            MenuEntry::Separator => menu.append(&PredefinedMenuItem::separator())?,
         }
     }
     Ok(menu)

@@ -26,13 +26,14 @@ pub const APP_ICON_PNG: &[u8] = include_bytes!(
 );
 
 /// RGBA pixels of a look, `SIZE` × `SIZE`.
-pub fn rgba(look: TrayLook) -> Result<Vec<u8>, String> {
+pub fn rgba(look: TrayLook) -> Result<Vec<u8>, IconError> {
     let image = decode(png(look))?;
     if (image.width, image.height) != (SIZE, SIZE) {
-        return Err(format!(
-            "the tray icon for {look:?} is {}×{}, not {SIZE}×{SIZE}; run assets/render-icons",
-            image.width, image.height
-        ));
+        return Err(IconError::WrongSize {
+            look,
+            width: image.width,
+            height: image.height,
+        });
     }
     Ok(image.rgba)
 }
@@ -48,20 +49,41 @@ pub struct Rgba {
     pub rgba: Vec<u8>,
 }
 
+/// Why an embedded icon cannot be used. The icons are built into the
+/// program, so each of these is a build problem, fixed by re-rendering them.
+#[derive(Debug, thiserror::Error)]
+pub enum IconError {
+    /// Not a PNG the decoder accepts.
+    #[error("bad icon PNG: {0}; run assets/render-icons")]
+    Decode(#[from] png::DecodingError),
+    /// A PNG too large to hold in memory.
+    #[error("bad icon PNG: too large; run assets/render-icons")]
+    TooLarge,
+    /// A palette PNG that was not expanded to RGB.
+    #[error("bad icon PNG: palette not expanded; run assets/render-icons")]
+    Palette,
+    /// A tray icon of the wrong size.
+    #[error(
+        "the tray icon for {look:?} is {width}×{height}, not {SIZE}×{SIZE}; run assets/render-icons"
+    )]
+    WrongSize {
+        /// Which icon.
+        look: TrayLook,
+        /// Its width.
+        width: u32,
+        /// Its height.
+        height: u32,
+    },
+}
+
 /// Decodes a PNG of any colour type into 8-bit RGBA.
-pub fn decode(bytes: &[u8]) -> Result<Rgba, String> {
+pub fn decode(bytes: &[u8]) -> Result<Rgba, IconError> {
     let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
     decoder.set_transformations(png::Transformations::normalize_to_color8());
-    let mut reader = decoder
-        .read_info()
-        .map_err(|e| format!("bad icon PNG: {e}"))?;
-    let size = reader
-        .output_buffer_size()
-        .ok_or("bad icon PNG: too large")?;
+    let mut reader = decoder.read_info()?;
+    let size = reader.output_buffer_size().ok_or(IconError::TooLarge)?;
     let mut buf = vec![0; size];
-    let info = reader
-        .next_frame(&mut buf)
-        .map_err(|e| format!("bad icon PNG: {e}"))?;
+    let info = reader.next_frame(&mut buf)?;
     buf.truncate(info.buffer_size());
     let rgba = match info.color_type {
         png::ColorType::Rgba => buf,
@@ -74,7 +96,7 @@ pub fn decode(bytes: &[u8]) -> Result<Rgba, String> {
             .flat_map(|p| [p[0], p[0], p[0], p[1]])
             .collect(),
         png::ColorType::Grayscale => buf.iter().flat_map(|&g| [g, g, g, 255]).collect(),
-        png::ColorType::Indexed => return Err("bad icon PNG: palette not expanded".into()),
+        png::ColorType::Indexed => return Err(IconError::Palette),
     };
     Ok(Rgba {
         width: info.width,
@@ -145,6 +167,6 @@ mod tests {
     #[test]
     fn decode_names_a_broken_file() {
         let err = decode(b"not a png").unwrap_err();
-        assert!(err.starts_with("bad icon PNG"), "{err}");
+        assert!(err.to_string().starts_with("bad icon PNG"), "{err}");
     }
 }

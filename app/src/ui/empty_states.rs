@@ -43,7 +43,7 @@ pub fn banners(ui: &mut egui::Ui, state: &DesktopState) -> bool {
         );
         return false;
     }
-    let catalog = state.catalog.read().unwrap_or_else(|e| e.into_inner());
+    let catalog = state.catalog.read();
     if !discovery
         .games
         .iter()

@@ -15,6 +15,7 @@ pub mod sessions_panel;
 pub mod settings_panel;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::actions::{self, Action};
 use crate::state::{SharedState, lock};
@@ -89,7 +90,7 @@ impl BridgekeeperApp {
     pub fn inspect(&mut self, title: &str, path: PathBuf, profile: &str) {
         let layout = {
             let s = lock(&self.shared);
-            let catalog = s.catalog.read().unwrap_or_else(|e| e.into_inner());
+            let catalog = s.catalog.read();
             catalog.get(profile).and_then(|e| {
                 let p = &e.profile;
                 p.mapping(title).and_then(|m| p.layout_of(m)).cloned()
@@ -105,8 +106,7 @@ impl BridgekeeperApp {
             match request {
                 Request::Action(action) => actions::run(&self.shared, action),
                 Request::SaveProfile(text) => {
-                    let outcome =
-                        actions::save_profile(&self.shared, &text).map(|f| f.display().to_string());
+                    let outcome = actions::save_profile(&self.shared, &text).map_err(Arc::new);
                     if let Some(editor) = &mut self.games.editor {
                         editor.outcome = Some(outcome);
                     }

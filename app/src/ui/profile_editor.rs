@@ -2,7 +2,11 @@
 //! sizes, written as TOML, checked by `profiles::parse_profile` and saved in
 //! the user profile folder.
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use super::Request;
+use crate::actions::SaveProfileError;
 
 /// One mapping being entered.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -27,7 +31,7 @@ pub struct ProfileEditor {
     /// The mappings.
     pub mappings: Vec<MappingDraft>,
     /// The last save's outcome: the file written, or what to fix.
-    pub outcome: Option<Result<String, String>>,
+    pub outcome: Option<Result<PathBuf, Arc<SaveProfileError>>>,
     /// Set when the person closed the editor.
     pub closed: bool,
 }
@@ -128,10 +132,13 @@ impl ProfileEditor {
         });
         match &self.outcome {
             Some(Ok(file)) => {
-                ui.label(format!("Saved as {file}; the game is now supported."));
+                ui.label(format!(
+                    "Saved as {}; the game is now supported.",
+                    file.display()
+                ));
             }
             Some(Err(problems)) => {
-                ui.colored_label(ui.visuals().error_fg_color, problems);
+                ui.colored_label(ui.visuals().error_fg_color, problems.to_string());
             }
             None => {}
         }

@@ -14,7 +14,7 @@ use super::inspector::QUIET;
 use crate::actions::Action;
 use crate::state::DesktopState;
 use bridgekeeper_profiles::{Catalog, Field, FieldType, Scalar, Value};
-use bridgekeeper_sessions::{SessionState, SessionStatus};
+use bridgekeeper_sessions::SessionStatus;
 use bridgekeeper_shm::{ChangeTracker, MappingReader, ReadState};
 
 /// How often a mapping is read for the table; a game that updates faster
@@ -164,7 +164,7 @@ pub fn mode_label(mode: Option<MappingMode>) -> &'static str {
 impl SessionsPanel {
     /// Draws every session; returns what the person asked for.
     pub fn ui(&mut self, ui: &mut egui::Ui, state: &DesktopState) -> Vec<Request> {
-        let catalog = state.catalog.read().unwrap_or_else(|e| e.into_inner());
+        let catalog = state.catalog.read();
         self.sessions_ui(ui, &state.sessions, Some(&catalog))
     }
 
@@ -211,19 +211,11 @@ impl SessionsPanel {
         now: Instant,
         out: &mut Vec<Request>,
     ) {
-        let state = match &session.state {
-            SessionState::Starting => "starting".to_string(),
-            SessionState::Running => "running".to_string(),
-            SessionState::Ended { reason, exit_code } => {
-                format!("ended ({reason}, exit code {exit_code})")
-            }
-            SessionState::Crashed => "crashed".to_string(),
-            SessionState::Failed { message } => format!("not bridged: {message}"),
-        };
+        let state = &session.state;
         ui.horizontal_wrapped(|ui| {
             ui.strong(&session.game);
             ui.label(format!(
-                "profile {} · {:?} · {state} · bridge pid {}",
+                "profile {} · {} session · {state} · bridge pid {}",
                 session.profile,
                 session.kind,
                 session

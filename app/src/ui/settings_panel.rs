@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use super::Request;
 use crate::actions::Action;
 use crate::state::DesktopState;
+use bridgekeeper_sessions::settings::autostart;
 
 /// The settings panel's state.
 #[derive(Debug, Default)]
@@ -26,11 +27,7 @@ impl SettingsPanel {
             .checkbox(&mut s.start_at_login, "Start in the tray at login")
             .on_hover_text(format!(
                 "writes {}",
-                state
-                    .env
-                    .autostart_dir
-                    .join("bridgekeeper.desktop")
-                    .display()
+                autostart::entry_file(&state.env.autostart_dir).display()
             ))
             .changed();
         changed |= ui
@@ -48,12 +45,7 @@ impl SettingsPanel {
                 .discovery
                 .iter()
                 .flat_map(|d| &d.games)
-                .filter(|g| {
-                    state
-                        .catalog
-                        .read()
-                        .is_ok_and(|c| c.by_appid(g.appid).is_some())
-                })
+                .filter(|g| state.catalog.read().by_appid(g.appid).is_some())
                 .map(|g| (g.appid, g.name.clone()))
                 .collect();
             if games.is_empty() {

@@ -6,6 +6,8 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
+use bridgekeeper_host::files::write_atomic;
+
 use crate::BridgeFiles;
 
 /// Name of the folder inside `compatdata/<appid>/` that holds the bridge.
@@ -24,13 +26,7 @@ pub fn place(files: &BridgeFiles, dir: &Path) -> io::Result<BridgeFiles> {
         if fs::read(to).is_ok_and(|existing| existing == source) {
             continue;
         }
-        let temp = dir.join(format!(
-            ".{}.{}.tmp",
-            to.file_name().unwrap_or_default().to_string_lossy(),
-            std::process::id()
-        ));
-        fs::write(&temp, &source)?;
-        fs::rename(&temp, to)?;
+        write_atomic(to, &source)?;
     }
     Ok(placed)
 }

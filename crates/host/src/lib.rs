@@ -17,6 +17,7 @@
 //! - [`processes`] lists and reads host processes, through the host when
 //!   sandboxed, and says whether one is alive ([`processes::is_alive`]);
 //! - [`steam_shm`] finds Flatpak Steam's private `/dev/shm` folder;
+//! - [`files`] replaces files atomically;
 //! - [`program`] is this program as the desktop and Steam start it: its app
 //!   ID and the path to name in an autostart entry or a launch option.
 //!
@@ -24,6 +25,7 @@
 //! crate.
 
 pub mod command;
+pub mod files;
 pub mod process_info;
 pub mod processes;
 pub mod program;

@@ -6,9 +6,20 @@
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
+/// The application ID, spelt once: every other name is built from it.
+macro_rules! app_id {
+    () => {
+        "io.github.bridgekeeper.Bridgekeeper"
+    };
+}
+
 /// The application ID: desktop file, icon, AppStream metainfo, Wayland
-/// `app_id` and X11 `WM_CLASS`.
-pub const APP_ID: &str = "io.github.bridgekeeper.Bridgekeeper";
+/// `app_id`, X11 `WM_CLASS` and the Flatpak.
+pub const APP_ID: &str = app_id!();
+
+/// The desktop file's name (`assets/` holds it), also the name of the
+/// autostart entry.
+pub const DESKTOP_FILE: &str = concat!(app_id!(), ".desktop");
 
 /// The environment variable that makes an AppImage run without FUSE.
 pub const EXTRACT_AND_RUN_ENV: &str = "APPIMAGE_EXTRACT_AND_RUN";

@@ -74,12 +74,28 @@ impl Scalar {
         !matches!(self, Scalar::Bool | Scalar::F32 | Scalar::F64)
     }
 
+    /// The numeric types, smallest first (every type but `bool`).
+    pub const NUMBERS: [Scalar; 10] = [
+        Scalar::I8,
+        Scalar::U8,
+        Scalar::I16,
+        Scalar::U16,
+        Scalar::I32,
+        Scalar::U32,
+        Scalar::I64,
+        Scalar::U64,
+        Scalar::F32,
+        Scalar::F64,
+    ];
+
     fn from_name(name: &str) -> Option<Scalar> {
         Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
     }
 
-    /// Decodes from the start of `bytes`; `None` when it is too short.
-    fn decode(self, bytes: &[u8]) -> Option<Value> {
+    /// Decodes from the start of `bytes` (little-endian); `None` when it is
+    /// too short. An `f32` is widened to the `f64` nearest its shortest
+    /// decimal form, so `0.1f32` shows as `0.1`, not `0.10000000149011612`.
+    pub fn decode(self, bytes: &[u8]) -> Option<Value> {
         fn take<const N: usize>(bytes: &[u8]) -> Option<[u8; N]> {
             bytes.get(..N)?.try_into().ok()
         }
@@ -93,9 +109,18 @@ impl Scalar {
             Scalar::U32 => Value::UInt(u32::from_le_bytes(take(bytes)?).into()),
             Scalar::I64 => Value::Int(i64::from_le_bytes(take(bytes)?)),
             Scalar::U64 => Value::UInt(u64::from_le_bytes(take(bytes)?)),
-            Scalar::F32 => Value::Float(f32::from_le_bytes(take(bytes)?).into()),
+            Scalar::F32 => Value::Float(widen(f32::from_le_bytes(take(bytes)?))),
             Scalar::F64 => Value::Float(f64::from_le_bytes(take(bytes)?)),
         })
+    }
+}
+
+/// `value` as the `f64` nearest its shortest decimal form.
+fn widen(value: f32) -> f64 {
+    if value.is_finite() {
+        value.to_string().parse().unwrap_or(f64::from(value))
+    } else {
+        f64::from(value)
     }
 }
 

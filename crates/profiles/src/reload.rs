@@ -1,9 +1,9 @@
 //! Reloads the catalog when files in the user profile directory change.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::{Arc, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -117,7 +117,7 @@ impl Drop for CatalogReloader {
 }
 
 fn store(catalog: &SharedCatalog, fresh: Catalog) {
-    *catalog.write().unwrap_or_else(PoisonError::into_inner) = fresh;
+    *catalog.write() = fresh;
 }
 
 fn run(

@@ -1,7 +1,9 @@
 //! Profiles: built-in data against games.md, decoding, the user directory
 //! and hot reload.
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
 use std::time::{Duration, Instant};
 
 use bridgekeeper_profiles::{Catalog, CatalogReloader, Direction, Origin, Profile, Value};
@@ -331,15 +333,12 @@ fn the_watcher_reloads_on_changes() {
     let shared = Arc::new(RwLock::new(Catalog::default()));
     let watcher = CatalogReloader::start(&dir, Arc::clone(&shared)).unwrap();
     assert!(dir.is_dir());
-    assert!(
-        shared.read().unwrap().get("raceroom").is_some(),
-        "initial load"
-    );
-    assert!(shared.read().unwrap().get("my-game").is_none());
+    assert!(shared.read().get("raceroom").is_some(), "initial load");
+    assert!(shared.read().get("my-game").is_none());
 
     std::fs::write(dir.join("mine.toml"), VALID).unwrap();
     wait_until("the new profile shows", || {
-        shared.read().unwrap().get("my-game").is_some()
+        shared.read().get("my-game").is_some()
     });
 
     std::fs::write(
@@ -348,7 +347,7 @@ fn the_watcher_reloads_on_changes() {
     )
     .unwrap();
     wait_until("the edit shows", || {
-        let catalog = shared.read().unwrap();
+        let catalog = shared.read();
         catalog
             .get("my-game")
             .is_some_and(|e| size(&e.profile, "my_page") == 12288)
@@ -356,14 +355,12 @@ fn the_watcher_reloads_on_changes() {
 
     std::fs::write(dir.join("mine.toml"), "garbage = [").unwrap();
     wait_until("the broken file is rejected", || {
-        let catalog = shared.read().unwrap();
+        let catalog = shared.read();
         catalog.get("my-game").is_none() && catalog.rejected().len() == 1
     });
 
     std::fs::remove_file(dir.join("mine.toml")).unwrap();
-    wait_until("the removal shows", || {
-        shared.read().unwrap().rejected().is_empty()
-    });
+    wait_until("the removal shows", || shared.read().rejected().is_empty());
     assert!(watcher.reloads() >= 4);
     drop(watcher);
 }
@@ -407,7 +404,7 @@ fn several_user_folders_load_in_order_and_reload_when_either_changes() {
     let watcher =
         CatalogReloader::start_dirs(&[first.clone(), second.clone()], Arc::clone(&shared)).unwrap();
     assert!(
-        shared.read().unwrap().get("other-game").is_some(),
+        shared.read().get("other-game").is_some(),
         "initial load of both"
     );
     std::fs::write(
@@ -418,10 +415,10 @@ fn several_user_folders_load_in_order_and_reload_when_either_changes() {
     )
     .unwrap();
     wait_until("a profile added to the second folder shows", || {
-        shared.read().unwrap().get("third-game").is_some()
+        shared.read().get("third-game").is_some()
     });
     assert!(
-        shared.read().unwrap().get("my-game").is_some(),
+        shared.read().get("my-game").is_some(),
         "the first folder is still loaded"
     );
     drop(watcher);

@@ -15,7 +15,7 @@ use bridgekeeper_bridge_client::{
     BridgeCommand, Readiness, RunningBridge, StartError, StopWhen, new_nonce,
 };
 use bridgekeeper_host::process_info::ProcessInfo;
-use bridgekeeper_profiles::Profile;
+use bridgekeeper_profiles::{Catalog, Profile};
 
 /// How long a bridge may take to set up its mappings.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -44,6 +44,21 @@ pub enum AttachError {
     },
     #[error(transparent)]
     Bridge(#[from] StartError),
+    #[error(
+        "no profile for appid {appid}; `bridgekeeper profiles` lists the supported games, and a \
+         profile of your own (mapping names and sizes) can go in the user profile folder"
+    )]
+    NoProfile { appid: u32 },
+    #[error(
+        "{game} (appid {appid}) is not running: no process named {} with a Wine prefix. Start \
+         the game from Steam, then attach; or set its launch option to `bridgekeeper run %command%`",
+        exes.join(", ")
+    )]
+    NotRunning {
+        game: String,
+        appid: u32,
+        exes: Vec<String>,
+    },
 }
 
 /// A session whose bridge this process started.
@@ -221,6 +236,26 @@ pub fn attach(
         bridge,
         registry: registry.clone(),
     })
+}
+
+/// Attaches to the running game `appid`: finds its profile in `catalog`
+/// and its process, then [`attach`]es. What the command line's `attach` and
+/// the desktop app's Attach button do.
+pub fn attach_appid(
+    config: &SessionConfig,
+    catalog: &Catalog,
+    appid: u32,
+) -> Result<ActiveSession, AttachError> {
+    let profile = &catalog
+        .by_appid(appid)
+        .ok_or(AttachError::NoProfile { appid })?
+        .profile;
+    let game = find_running(profile, appid).ok_or_else(|| AttachError::NotRunning {
+        game: profile.name.clone(),
+        appid,
+        exes: followed_exes(profile),
+    })?;
+    attach(config, profile, &game)
 }
 
 /// The running process of `profile` to attach to: a live exe if one runs,

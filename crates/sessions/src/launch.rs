@@ -11,6 +11,7 @@ use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 
 use super::attach::{followed_exes, placed_bridge, profile_specs};
+use super::config::ConfigError;
 use super::steam_command::SteamCommand;
 use super::{
     SessionConfig, SessionKind, SessionMapping, SessionRecord, backing_files, clash, status,
@@ -49,13 +50,14 @@ impl LaunchPlan {
 }
 
 /// Plans the launch of `args` (Steam's expanded `%command%`). `var` reads
-/// the environment; `config` is `None` when the bridge files are missing
+/// the environment; `config` is the error when sessions cannot start (the
+/// bridge files are missing …)
 /// (the error says why).
 pub fn plan(
     args: &[OsString],
     var: impl Fn(&str) -> Option<OsString>,
     catalog: &Catalog,
-    config: Result<&SessionConfig, String>,
+    config: Result<&SessionConfig, &ConfigError>,
 ) -> LaunchPlan {
     let compatdata = var("STEAM_COMPAT_DATA_PATH")
         .filter(|p| !p.is_empty())
@@ -90,7 +92,7 @@ pub fn plan(
     };
     let config = match config {
         Ok(config) => config,
-        Err(why) => return LaunchPlan::unchanged(args, log_file, why),
+        Err(why) => return LaunchPlan::unchanged(args, log_file, why.to_string()),
     };
     // The bridge gets the backing-file directory and a status file in
     // compatdata on its command line. A path it would refuse (or Wine would

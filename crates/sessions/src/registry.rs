@@ -8,9 +8,9 @@
 //! and cleaned.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use bridgekeeper_host::files::write_atomic;
 use bridgekeeper_protocol::{MappingMode, MappingSpec};
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +22,16 @@ pub enum SessionKind {
     Launcher,
     /// The watcher or `bridgekeeper attach` joined a running game.
     Attach,
+}
+
+impl std::fmt::Display for SessionKind {
+    /// `launcher` or `attach`, as in the registry's JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SessionKind::Launcher => "launcher",
+            SessionKind::Attach => "attach",
+        })
+    }
 }
 
 /// One mapping of a session.
@@ -150,12 +160,8 @@ impl Registry {
     /// Writes a record atomically (a temporary file renamed over the old).
     pub fn save(&self, record: &SessionRecord) -> std::io::Result<()> {
         self.ensure()?;
-        let target = self.record_file(&record.id);
-        let temp = self.dir.join(format!(".{}.json.tmp", record.id));
-        let mut file = fs::File::create(&temp)?;
-        file.write_all(&serde_json::to_vec_pretty(record).map_err(std::io::Error::other)?)?;
-        file.sync_all()?;
-        fs::rename(&temp, &target)
+        let json = serde_json::to_vec_pretty(record).map_err(std::io::Error::other)?;
+        write_atomic(&self.record_file(&record.id), &json)
     }
 
     /// Removes a record and its events file.

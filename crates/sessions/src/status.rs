@@ -34,6 +34,22 @@ pub enum SessionState {
     },
 }
 
+impl std::fmt::Display for SessionState {
+    /// The state in the words every view uses (`status`, the Sessions
+    /// panel, notices).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SessionState::Starting => f.write_str("starting"),
+            SessionState::Running => f.write_str("running"),
+            SessionState::Ended { reason, exit_code } => {
+                write!(f, "ended ({reason}, exit code {exit_code})")
+            }
+            SessionState::Crashed => f.write_str("crashed: the bridge is gone without a word"),
+            SessionState::Failed { message } => write!(f, "not bridged: {message}"),
+        }
+    }
+}
+
 /// One mapping as the bridge last reported it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MappingStatus {

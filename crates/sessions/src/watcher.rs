@@ -8,9 +8,11 @@
 
 use std::collections::HashSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
-use std::sync::{Arc, Mutex, RwLock};
+
+use parking_lot::{Mutex, RwLock};
 
 use super::SessionConfig;
 use super::adopt::{self, FollowedSession};
@@ -92,15 +94,15 @@ impl Watcher {
                 let serving = Arc::clone(&supervisor.serving);
                 std::thread::spawn(move || {
                     follow(followed, &notices);
-                    serving.lock().expect("not poisoned").remove(&prefix);
+                    serving.lock().remove(&prefix);
                 });
             }
         }
         supervisor
     }
 
-    fn serving(&self) -> std::sync::MutexGuard<'_, HashSet<PathBuf>> {
-        self.serving.lock().expect("not poisoned")
+    fn serving(&self) -> parking_lot::MutexGuard<'_, HashSet<PathBuf>> {
+        self.serving.lock()
     }
 
     /// Attaches only to games whose appid `allow` accepts (asked each time a
@@ -142,7 +144,7 @@ impl Watcher {
     }
 
     fn profile_for(&self, process: &ProcessInfo) -> Option<Profile> {
-        let catalog = self.catalog.read().ok()?;
+        let catalog = self.catalog.read();
         let entry = catalog.by_exe(&process.exe_name)?;
         let profile = &entry.profile;
         let other_app = process
@@ -184,7 +186,7 @@ impl Watcher {
                     });
                 }
             }
-            serving.lock().expect("not poisoned").remove(&prefix);
+            serving.lock().remove(&prefix);
         });
     }
 }

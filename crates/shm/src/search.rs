@@ -44,10 +44,10 @@ pub struct Hit {
 }
 
 /// The patterns `input` stands for, or what is wrong with it.
-pub fn patterns(kind: SearchKind, input: &str) -> Result<Vec<Pattern>, String> {
+pub fn patterns(kind: SearchKind, input: &str) -> Result<Vec<Pattern>, SearchError> {
     let input = input.trim();
     if input.is_empty() {
-        return Err("type something to search for".into());
+        return Err(SearchError::Empty);
     }
     let p = |encoding, bytes| Pattern { encoding, bytes };
     match kind {
@@ -76,9 +76,7 @@ pub fn patterns(kind: SearchKind, input: &str) -> Result<Vec<Pattern>, String> {
                 _ => {}
             }
             if out.is_empty() {
-                Err(format!(
-                    "{input:?} is not a number; write e.g. 42, -7 or 3.5"
-                ))
+                Err(SearchError::NotANumber(input.to_string()))
             } else {
                 Ok(out)
             }
@@ -86,20 +84,41 @@ pub fn patterns(kind: SearchKind, input: &str) -> Result<Vec<Pattern>, String> {
     }
 }
 
+/// Why a search found nothing or could not run, in words that say what to
+/// type instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SearchError {
+    /// Nothing to look for.
+    #[error("type something to search for")]
+    Empty,
+    /// An odd number of hex digits.
+    #[error("write whole bytes as hex pairs, e.g. `de ad be ef`")]
+    OddHex,
+    /// Not a hex digit pair.
+    #[error("{0:?} is not a hex byte")]
+    BadHexByte(String),
+    /// Not an integer or a float.
+    #[error("{0:?} is not a number; write e.g. 42, -7 or 3.5")]
+    NotANumber(String),
+    /// Searched, with no match in the page.
+    #[error("{0:?} not found")]
+    NotFound(String),
+}
+
 /// Parses hex bytes (`de ad`, `dead`, `0xde 0xad`).
-pub fn parse_hex(input: &str) -> Result<Vec<u8>, String> {
+pub fn parse_hex(input: &str) -> Result<Vec<u8>, SearchError> {
     let digits: String = input
         .split_whitespace()
         .map(|w| w.trim_start_matches("0x").trim_start_matches("0X"))
         .collect();
     if digits.is_empty() || !digits.len().is_multiple_of(2) {
-        return Err("write whole bytes as hex pairs, e.g. `de ad be ef`".into());
+        return Err(SearchError::OddHex);
     }
     (0..digits.len())
         .step_by(2)
         .map(|i| {
             u8::from_str_radix(&digits[i..i + 2], 16)
-                .map_err(|_| format!("{:?} is not a hex byte", &digits[i..i + 2]))
+                .map_err(|_| SearchError::BadHexByte(digits[i..i + 2].to_string()))
         })
         .collect()
 }
@@ -179,16 +198,19 @@ mod tests {
         assert!(
             patterns(SearchKind::Hex, "abc")
                 .unwrap_err()
+                .to_string()
                 .contains("hex pairs")
         );
         assert!(
             patterns(SearchKind::Hex, "zz")
                 .unwrap_err()
+                .to_string()
                 .contains("not a hex byte")
         );
         assert!(
             patterns(SearchKind::Number, "fast")
                 .unwrap_err()
+                .to_string()
                 .contains("not a number")
         );
         assert!(patterns(SearchKind::Text, "  ").is_err());

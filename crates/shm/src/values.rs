@@ -1,5 +1,8 @@
 //! The bytes at an offset read as every integer and float type,
-//! little-endian (Windows games' byte order).
+//! little-endian (Windows games' byte order), with the profiles' own
+//! decoder ([`Scalar::decode`]).
+
+use bridgekeeper_profiles::Scalar;
 
 /// One reading of the bytes at an offset.
 #[derive(Debug, Clone, PartialEq)]
@@ -10,54 +13,16 @@ pub struct Reading {
     pub value: Option<String>,
 }
 
-/// Every reading of `data` at `offset`, in a fixed order.
+/// Every reading of `data` at `offset`, in the order of [`Scalar::NUMBERS`].
 pub fn readings(data: &[u8], offset: usize) -> Vec<Reading> {
-    fn take<const N: usize>(data: &[u8], offset: usize) -> Option<[u8; N]> {
-        data.get(offset..offset.checked_add(N)?)?.try_into().ok()
-    }
-    let r = |ty, value| Reading { ty, value };
-    vec![
-        r(
-            "i8",
-            take::<1>(data, offset).map(|b| i8::from_le_bytes(b).to_string()),
-        ),
-        r(
-            "u8",
-            take::<1>(data, offset).map(|b| u8::from_le_bytes(b).to_string()),
-        ),
-        r(
-            "i16",
-            take::<2>(data, offset).map(|b| i16::from_le_bytes(b).to_string()),
-        ),
-        r(
-            "u16",
-            take::<2>(data, offset).map(|b| u16::from_le_bytes(b).to_string()),
-        ),
-        r(
-            "i32",
-            take::<4>(data, offset).map(|b| i32::from_le_bytes(b).to_string()),
-        ),
-        r(
-            "u32",
-            take::<4>(data, offset).map(|b| u32::from_le_bytes(b).to_string()),
-        ),
-        r(
-            "i64",
-            take::<8>(data, offset).map(|b| i64::from_le_bytes(b).to_string()),
-        ),
-        r(
-            "u64",
-            take::<8>(data, offset).map(|b| u64::from_le_bytes(b).to_string()),
-        ),
-        r(
-            "f32",
-            take::<4>(data, offset).map(|b| f32::from_le_bytes(b).to_string()),
-        ),
-        r(
-            "f64",
-            take::<8>(data, offset).map(|b| f64::from_le_bytes(b).to_string()),
-        ),
-    ]
+    let rest = data.get(offset..).unwrap_or_default();
+    Scalar::NUMBERS
+        .iter()
+        .map(|scalar| Reading {
+            ty: scalar.as_str(),
+            value: scalar.decode(rest).map(|value| value.to_string()),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -80,5 +45,7 @@ mod tests {
         assert_eq!(short[3].value.as_deref(), Some("65535"));
         assert_eq!(short[4].value, None);
         assert!(readings(&[], 5).iter().all(|x| x.value.is_none()));
+        let tenth = readings(&0.1f32.to_le_bytes(), 0);
+        assert_eq!(tenth[8].value.as_deref(), Some("0.1"));
     }
 }

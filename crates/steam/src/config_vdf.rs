@@ -1,9 +1,8 @@
 //! `config/config.vdf`: the compatibility tool the user chose per game
 //! (`CompatToolMapping/<appid>`) and as the global default (entry `"0"`).
 //!
-//! `steamlocate`'s `compat_tool_mapping()` reads the file with
-//! `read_to_string` and fails on the invalid UTF-8 real files contain
-//! (`SDL_GamepadBind`), so the file is read here lossily instead.
+//! Real files hold invalid UTF-8 (`SDL_GamepadBind`), so the file is read
+//! lossily.
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -1,11 +1,8 @@
 //! Finding Steam installations: native, Flatpak, Snap, or the one named by
 //! `--steam-dir` / `$STEAM_DIR`.
 //!
-//! `steamlocate::locate_all()` is not used here: it reads `$HOME` and
-//! `$XDG_DATA_HOME` itself (so tests could not be kept away from the real
-//! machine), misses `$HOST_XDG_DATA_HOME`, and does not say which kind each
-//! candidate is. The candidate list below follows protontricks and
-//! steamlocate's own.
+//! The environment is read once, by `DiscoveryOptions::from_env`; the
+//! candidate list below follows protontricks and steamlocate's own.
 
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};

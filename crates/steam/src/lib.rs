@@ -23,10 +23,27 @@
 //! - `vdf` / `binary_vdf`: the two KeyValues readers;
 //! - [`formats`]: the readers above on bytes, for fuzzing and tests.
 //!
-//! `steamlocate` 2.1 was the starting point, but each of its parts falls
-//! short of a requirement here (environment reads, one library location,
-//! all-or-nothing parsing, UTF-8 failures); each module says which. It is
-//! used for listing a library's manifests, which it does exactly as needed.
+//! Why not `steamlocate` (2.1, the usual crate for this): each of its parts
+//! falls short of a requirement here, so this crate does not depend on it.
+//!
+//! - `locate_all()` reads `$HOME` and `$XDG_DATA_HOME` itself, so discovery
+//!   could not be a pure function of a directory tree (tests would see the
+//!   real machine); it misses `$HOST_XDG_DATA_HOME` (a Flatpak's view of
+//!   the host) and does not say which kind of install each root is;
+//! - its library list reads only `steamapps/libraryfolders.vdf`, and only
+//!   the new format (Steam also writes `config/libraryfolders.vdf`, and old
+//!   installs keep the old format);
+//! - `App` parses manifests through serde: one unexpected field type, a
+//!   missing `installdir`, invalid UTF-8 or a cut file loses the whole
+//!   manifest, with no word of which file;
+//! - `compat_tool_mapping()` reads `config.vdf` with `read_to_string`, which
+//!   fails on the invalid UTF-8 that real files contain (`SDL_GamepadBind`);
+//! - `shortcuts()` drops the whole `shortcuts.vdf` on any surprise;
+//! - listing `appmanifest_*.acf` files is one `read_dir`, which also takes
+//!   the old `SteamApps` spelling.
+//!
+//! Every reader here keeps what it can and reports the rest as a
+//! [`Warning`] naming the file.
 
 mod appinfo;
 mod binary_vdf;
@@ -277,29 +294,17 @@ fn read_manifests(
     out: &mut Vec<FoundApp>,
     warnings: &mut Vec<Warning>,
 ) {
-    // steamlocate lists `<library>/steamapps/appmanifest_*.acf` exactly as
-    // needed; a library whose folder is spelled differently (old
-    // `SteamApps`) is listed by hand.
-    let ids: Vec<u32> = if steamapps == library_path.join("steamapps") {
-        match steamlocate::Library::from_dir(library_path) {
-            Ok(lib) => lib.app_ids().to_vec(),
-            Err(err) => {
-                warnings.push(Warning::new(steamapps, format!("cannot be listed: {err}")));
-                return;
-            }
-        }
-    } else {
-        match std::fs::read_dir(steamapps) {
-            Ok(entries) => entries
-                .flatten()
-                .filter_map(|e| manifest::appid_from_file_name(&e.file_name().to_string_lossy()))
-                .collect(),
-            Err(err) => {
-                warnings.push(Warning::io(steamapps, &err));
-                return;
-            }
+    let mut ids: Vec<u32> = match std::fs::read_dir(steamapps) {
+        Ok(entries) => entries
+            .flatten()
+            .filter_map(|e| manifest::appid_from_file_name(&e.file_name().to_string_lossy()))
+            .collect(),
+        Err(err) => {
+            warnings.push(Warning::io(steamapps, &err));
+            return;
         }
     };
+    ids.sort_unstable();
     for appid in ids {
         let file = steamapps.join(format!("appmanifest_{appid}.acf"));
         let mut app_warnings = Vec::new();

@@ -3,8 +3,7 @@
 //! The file lives in two places (`steamapps/` and `config/`); both are read
 //! and merged. Both formats are accepted: the new one, where each numbered
 //! entry is an object with `path`, `label` and an `apps` map, and the old
-//! one, where each numbered entry is the path itself. `steamlocate` reads
-//! only the first location and only the new format, so this is our own.
+//! one, where each numbered entry is the path itself.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

@@ -1,9 +1,7 @@
 //! App manifests: `steamapps/appmanifest_<appid>.acf`.
 //!
-//! `steamlocate::App` parses these too, but through serde: one unexpected
-//! field type, a missing `installdir`, invalid UTF-8 or a truncated file
-//! loses the whole manifest with no partial result. This reader keeps what
-//! it can and says what it could not read.
+//! This reader keeps what it can of a damaged manifest and says what it
+//! could not read.
 
 use std::path::Path;
 

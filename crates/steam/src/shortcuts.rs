@@ -1,7 +1,5 @@
 //! Non-Steam shortcuts from `userdata/<user>/config/shortcuts.vdf` (binary
-//! KeyValues). Read with our own defensive reader: `steamlocate`'s
-//! `shortcuts()` drops a whole file on any surprise and does not say which
-//! file was bad.
+//! KeyValues), with our own defensive reader.
 
 use std::path::{Path, PathBuf};
 

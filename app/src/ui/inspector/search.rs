@@ -1,7 +1,7 @@
 //! Search box: bytes, text or a number; each search finds the next match
 //! after the selection, wrapping around.
 
-use bridgekeeper_shm::search::{Hit, SearchKind, count, find_next, patterns};
+use bridgekeeper_shm::search::{Hit, SearchError, SearchKind, count, find_next, patterns};
 
 /// The search box's state.
 #[derive(Debug, Default)]
@@ -11,7 +11,7 @@ pub struct SearchBox {
     /// What to look for.
     pub text: String,
     /// The last result: a match, or why there is none.
-    pub result: Option<Result<Hit, String>>,
+    pub result: Option<Result<Hit, SearchError>>,
     /// How many matches there are in all (up to 1000).
     pub matches: usize,
 }
@@ -21,7 +21,8 @@ impl SearchBox {
     pub fn find(&mut self, data: &[u8], from: usize) -> Option<Hit> {
         let result = patterns(self.kind, &self.text).and_then(|p| {
             self.matches = count(data, &p, 1000);
-            find_next(data, &p, from).ok_or_else(|| format!("{:?} not found", self.text.trim()))
+            find_next(data, &p, from)
+                .ok_or_else(|| SearchError::NotFound(self.text.trim().to_string()))
         });
         let hit = result.as_ref().ok().cloned();
         self.result = Some(result);
@@ -57,7 +58,7 @@ impl SearchBox {
                 ));
             }
             Some(Err(e)) => {
-                ui.colored_label(ui.visuals().warn_fg_color, e);
+                ui.colored_label(ui.visuals().warn_fg_color, e.to_string());
             }
             None => {}
         }

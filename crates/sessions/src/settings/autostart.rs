@@ -6,10 +6,12 @@
 
 use std::path::{Path, PathBuf};
 
-use bridgekeeper_host::program::{APP_ID, Program};
+use bridgekeeper_host::program::{APP_ID, DESKTOP_FILE, Program};
 
-/// The entry's file name: the app ID, like the desktop file.
-pub const FILE_NAME: &str = "io.github.bridgekeeper.Bridgekeeper.desktop";
+/// The entry in the autostart folder `dir`: named like the desktop file.
+pub fn entry_file(dir: &Path) -> PathBuf {
+    dir.join(DESKTOP_FILE)
+}
 
 /// The autostart directory: `$XDG_CONFIG_HOME/autostart`.
 pub fn default_dir() -> Option<PathBuf> {
@@ -57,12 +59,12 @@ fn exec_quote(path: &Path) -> String {
 
 /// Whether `dir` holds the entry.
 pub fn is_enabled(dir: &Path) -> bool {
-    dir.join(FILE_NAME).is_file()
+    entry_file(dir).is_file()
 }
 
 /// Writes or removes the entry in `dir`.
 pub fn set_enabled(dir: &Path, enabled: bool, program: &Program) -> std::io::Result<()> {
-    let file = dir.join(FILE_NAME);
+    let file = entry_file(dir);
     if enabled {
         std::fs::create_dir_all(dir)?;
         std::fs::write(file, entry_text(program))
@@ -86,7 +88,7 @@ mod tests {
         let program = Program::installed("/usr/bin/bridgekeeper");
         set_enabled(&auto, true, &program).unwrap();
         assert!(is_enabled(&auto));
-        let text = std::fs::read_to_string(auto.join(FILE_NAME)).unwrap();
+        let text = std::fs::read_to_string(entry_file(&auto)).unwrap();
         assert!(text.contains("Exec=env BRIDGEKEEPER_HIDDEN=1 \"/usr/bin/bridgekeeper\"\n"));
         assert!(text.contains("Icon=io.github.bridgekeeper.Bridgekeeper\n"));
         set_enabled(&auto, false, &program).unwrap();
@@ -143,7 +145,7 @@ mod tests {
         };
         set_enabled(dir.path(), true, &program).unwrap();
         let out = match std::process::Command::new("desktop-file-validate")
-            .arg(dir.path().join(FILE_NAME))
+            .arg(entry_file(dir.path()))
             .output()
         {
             Ok(out) => out,

@@ -72,13 +72,8 @@ impl Settings {
 
     /// Writes the settings to `path`, creating its directory.
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
         let text = toml::to_string_pretty(self).map_err(std::io::Error::other)?;
-        let tmp = path.with_extension("toml.tmp");
-        std::fs::write(&tmp, text)?;
-        std::fs::rename(&tmp, path)
+        bridgekeeper_host::files::write_atomic(path, text.as_bytes())
     }
 
     /// Whether the watcher should attach to `appid` by itself.
