@@ -132,7 +132,7 @@ fn discover_installation(root: install::Root, options: &DiscoveryOptions, out: &
     let mut apps = Vec::new();
     for (index, lib) in libraries.iter().enumerate() {
         if let Some(dir) = &lib.steamapps {
-            read_manifests(index, &lib.library.path, dir, &mut apps, global);
+            read_manifests(index, dir, &mut apps, global);
         }
     }
     let mut games_by_id: HashMap<u32, Vec<FoundApp>> = HashMap::new();
@@ -289,7 +289,6 @@ fn discover_installation(root: install::Root, options: &DiscoveryOptions, out: &
 /// Lists and reads the manifests of one library.
 fn read_manifests(
     index: usize,
-    library_path: &Path,
     steamapps: &Path,
     out: &mut Vec<FoundApp>,
     warnings: &mut Vec<Warning>,
