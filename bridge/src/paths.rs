@@ -2,7 +2,8 @@
 
 /// The Windows form of an absolute Linux path: `\\?\unix\dev\shm\x` for
 /// `/dev/shm/x`. Wine maps it straight to the Unix path, with no dependency on
-/// a drive letter such as `Z:` (wine.md, matrix row 9).
+/// a drive letter such as `Z:` (docs/wine-behaviour.md, Paths to /dev/shm
+/// from Windows).
 pub fn to_wine(linux: &str) -> String {
     format!(r"\\?\unix{}", linux.replace('/', "\\"))
 }

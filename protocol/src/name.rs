@@ -11,7 +11,8 @@ const GLOBAL_DIR: &str = "Global";
 /// Which Win32 object namespace a name lives in.
 ///
 /// Under Wine, `X`, `Local\X` and `Session\N\X` open the same object, while
-/// `Global\X` is a different one (see wine.md, matrix row 8).
+/// `Global\X` is a different one (see docs/wine-behaviour.md, Section names
+/// and namespaces).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Namespace {
     /// The session namespace: a bare name, `Local\` or `Session\N\`.

@@ -27,7 +27,7 @@ pub struct Mapping {
     pub mode: MappingMode,
     /// The named section's view: the file itself in shared mode, the game's
     /// memory in copy mode. Keeping it mapped keeps the section alive across
-    /// game restarts (wine.md, matrix rows 11 and 12).
+    /// game restarts (docs/wine-behaviour.md, How long a section lives).
     pub view: View,
     /// Copy mode: a view of the file, through a second, unnamed section.
     pub mirror: Option<View>,
@@ -100,8 +100,9 @@ pub fn create(spec: &MappingSpec, dir: &str) -> Result<Mapping, WinError> {
 }
 
 /// Opens or creates the file, makes it at least `size` bytes long, and writes
-/// zeros over all of it: what an earlier session left is cleared (wine.md,
-/// matrix row 13), and every page is allocated now.
+/// zeros over all of it: what an earlier session left is cleared
+/// (docs/wine-behaviour.md, Backing files outlive everything), and every
+/// page is allocated now.
 ///
 /// tmpfs allocates pages lazily: a file only made longer would let the game
 /// map pages that a full `/dev/shm` cannot back, and its first write to one
