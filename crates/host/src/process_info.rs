@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 /// Environment variables that decide how Wine synchronises, and that a
 /// second Wine process must share with the wineserver it joins
-/// (steam-and-proton.md §8).
+/// (docs/wine-behaviour.md, Joining a running wineserver).
 pub const SYNC_VARS: &[&str] = &[
     "WINEFSYNC",
     "WINEESYNC",

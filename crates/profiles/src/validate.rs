@@ -23,7 +23,7 @@ pub struct Rejection {
 }
 
 const NAME_FIX: &str = "use the exact name the game passes to CreateFileMapping";
-const SIZE_FIX: &str = "give the size in bytes, from 1 to 1073741824 (1 GiB), following the sizing rule in games.md §1";
+const SIZE_FIX: &str = "give the size in bytes, from 1 to 1073741824 (1 GiB): at least what the game and every reader map, rounded up to a multiple of 4096 (the sizing rule in docs/game-data.md)";
 const ID_FIX: &str = "use 1 to 64 lowercase letters, digits and '-', not starting or ending with '-', e.g. \"assetto-corsa\"";
 
 /// Parses and validates one profile file. `file` is only used in messages.

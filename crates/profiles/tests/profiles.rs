@@ -1,5 +1,5 @@
-//! Profiles: built-in data against games.md, decoding, the user directory
-//! and hot reload.
+//! Profiles: built-in data against docs/game-data.md, decoding, the user
+//! directory and hot reload.
 
 use std::sync::Arc;
 
@@ -37,7 +37,7 @@ fn size(profile: &Profile, name: &str) -> u64 {
 }
 
 #[test]
-fn sizes_follow_games_md() {
+fn sizes_follow_docs_game_data() {
     let ac = builtin("assetto-corsa");
     assert_eq!(size(&ac, "acpmf_physics"), 4096);
     assert_eq!(size(&ac, "acpmf_crewchief"), 16384);

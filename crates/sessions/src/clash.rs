@@ -1,5 +1,6 @@
 //! Two prefixes must never write the same `/dev/shm` file: section names are
-//! per wineserver, but `/dev/shm` is one directory (wine.md, matrix row 14).
+//! per wineserver, but `/dev/shm` is one directory (docs/wine-behaviour.md,
+//! Two prefixes, one /dev/shm).
 //! AC and ACC both use `acpmf_physics`, so a second session that wants a
 //! file a live session owns is refused.
 

@@ -1,6 +1,7 @@
 //! Joining a running game's wineserver: which `wine` to run, with which
 //! environment, and the checks that keep Wine from failing with "version
-//! mismatch" or a sync-mode error (steam-and-proton.md §8).
+//! mismatch" or a sync-mode error (docs/wine-behaviour.md, Joining a
+//! running wineserver).
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};

@@ -10,7 +10,8 @@ use super::vdf;
 use super::warning::Warning;
 
 /// Valve tool names Steam stores in `CompatToolMapping`, with their appids
-/// (steam-and-proton.md §5.2). `appinfo.vdf` adds to these when readable.
+/// (docs/steam-internals.md, Compatibility tools). `appinfo.vdf` adds to
+/// these when readable.
 pub const VALVE_TOOL_APPIDS: [(&str, u32); 7] = [
     ("proton_experimental", 1_493_710),
     ("proton_hotfix", 2_180_100),

@@ -7,7 +7,7 @@
 //! file becomes a [`Warning`] tied to that file and the rest carries on;
 //! nothing here panics on input.
 //!
-//! The on-disk facts are in `shared/reference/steam-and-proton.md`. Small
+//! The on-disk facts and their sources are in `docs/steam-internals.md`. Small
 //! modules, one purpose each:
 //!
 //! - `install`: Steam roots (native, Flatpak, Snap, override), de-duplicated
