@@ -21,9 +21,9 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use bridgekeeper_bridge_client::{BridgeCommand, StopWhen};
 use bridgekeeper_bridge::args::{self, Options, Request};
 use bridgekeeper_bridge::cmdline;
+use bridgekeeper_bridge_client::{BridgeCommand, StopWhen};
 use bridgekeeper_protocol::find_duplicate;
 use fuzz_support::{quotable_program, windows_command_line};
 use libfuzzer_sys::fuzz_target;

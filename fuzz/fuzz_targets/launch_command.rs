@@ -19,15 +19,15 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use bridgekeeper_bridge::args::{self, Request};
+use bridgekeeper_bridge::cmdline;
 use bridgekeeper_bridge_client::{BridgeFiles, FilesError};
 use bridgekeeper_profiles::Catalog;
 use bridgekeeper_sessions::attach::{followed_exes, profile_specs};
+use bridgekeeper_sessions::config::ConfigError;
 use bridgekeeper_sessions::launch::{LaunchPlan, plan};
 use bridgekeeper_sessions::steam_command::{CommandError, GAME_VERB, SteamCommand};
-use bridgekeeper_sessions::config::ConfigError;
 use bridgekeeper_sessions::{Registry, SessionConfig};
-use bridgekeeper_bridge::args::{self, Request};
-use bridgekeeper_bridge::cmdline;
 use fuzz_support::windows_command_line;
 use libfuzzer_sys::fuzz_target;
 
@@ -269,7 +269,9 @@ fuzz_target!(|data: &[u8]| {
         &args,
         var,
         &w.catalog,
-        Err(&ConfigError::Files(FilesError { searched: Vec::new() })),
+        Err(&ConfigError::Files(FilesError {
+            searched: Vec::new(),
+        })),
     );
     assert!(without_bridge.session.is_none());
     assert_eq!(without_bridge.command, args);
