@@ -108,7 +108,7 @@ fn attach_goes_through_the_session_code_and_shows_the_refusal() {
     h.get_by_label("Attach Assetto Corsa").click();
     h.run_steps(3);
     assert!(has(&h, "Refused:"));
-    assert!(has(&h, "Assetto Corsa is not running"));
+    assert!(has(&h, "Assetto Corsa (appid 244210) is not running"));
     assert!(has(&h, "acs.exe"), "names the exes it looked for");
     let state = lock(&h.state().shared);
     assert!(state.refusals.get(&AC).unwrap().contains("not running"));
