@@ -16,6 +16,10 @@ use super::{Registry, SessionRecord};
 /// How often a followed session's owner is checked.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
+/// How often it is checked from a sandbox, where each check is a host call
+/// (`flatpak-spawn --host find …`).
+pub const HOST_POLL_INTERVAL: Duration = Duration::from_millis(500);
+
 /// A session started elsewhere, watched until it ends.
 #[derive(Debug)]
 pub struct FollowedSession {
@@ -62,8 +66,13 @@ impl FollowedSession {
     /// session's own starter would: an ended session leaves the registry, a
     /// crashed one stays for `status` to show until the next sweep.
     pub fn wait(mut self) -> SessionStatus {
+        let interval = if bridgekeeper_host::processes::through_host() {
+            HOST_POLL_INTERVAL
+        } else {
+            POLL_INTERVAL
+        };
         while is_live(&self.record) {
-            std::thread::sleep(POLL_INTERVAL);
+            std::thread::sleep(interval);
         }
         let status = self.status();
         if !matches!(status.state, SessionState::Crashed) {

@@ -6,8 +6,8 @@
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
-use bridgekeeper_host::process_info::{ProcessInfo, SYNC_VARS};
 use crate::registry::is_clean_absolute;
+use bridgekeeper_host::process_info::{ProcessInfo, SYNC_VARS};
 
 /// Variables copied from the game into the bridge's environment, besides the
 /// sync settings. `SteamAppId` and friends are left out on purpose: Steam
