@@ -9,9 +9,7 @@
 
 use std::ops::Range;
 
-use crate::format::{
-    ENTRY_PAGE_XOR, ENTRY_STATE, MappingState, STATE_LEN, get_varint, put_varint,
-};
+use crate::format::{ENTRY_PAGE_XOR, ENTRY_STATE, MappingState, STATE_LEN, get_varint, put_varint};
 use crate::header::CaptureHeader;
 
 /// How often one mapping changed, in a chunk or in a whole capture.
@@ -54,7 +52,13 @@ pub(crate) fn put_state_entry(out: &mut Vec<u8>, mapping: usize, state: MappingS
 }
 
 /// Appends a page entry: `new XOR old`, computed straight into `out`.
-pub(crate) fn put_page_entry(out: &mut Vec<u8>, mapping: usize, page: usize, new: &[u8], old: &[u8]) {
+pub(crate) fn put_page_entry(
+    out: &mut Vec<u8>,
+    mapping: usize,
+    page: usize,
+    new: &[u8],
+    old: &[u8],
+) {
     out.push(ENTRY_PAGE_XOR);
     put_varint(out, mapping as u64);
     put_varint(out, page as u64);
@@ -176,10 +180,7 @@ impl DecodedChunk {
             ));
         }
         if pos != raw.len() {
-            return Err(format!(
-                "{} bytes follow the last frame",
-                raw.len() - pos
-            ));
+            return Err(format!("{} bytes follow the last frame", raw.len() - pos));
         }
         Ok(DecodedChunk {
             raw,
@@ -302,7 +303,8 @@ const INDEX_COUNTS_LEN: usize = 12;
 
 /// The index payload: one fixed-size entry per frames chunk.
 pub(crate) fn encode_index(entries: &[ChunkEntry], mappings: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(entries.len() * (INDEX_ENTRY_FIXED + INDEX_COUNTS_LEN * mappings));
+    let mut out =
+        Vec::with_capacity(entries.len() * (INDEX_ENTRY_FIXED + INDEX_COUNTS_LEN * mappings));
     for e in entries {
         out.extend_from_slice(&e.offset.to_le_bytes());
         out.extend_from_slice(&e.payload_len.to_le_bytes());
@@ -311,7 +313,12 @@ pub(crate) fn encode_index(entries: &[ChunkEntry], mappings: usize) -> Vec<u8> {
         out.extend_from_slice(&e.start_ns.to_le_bytes());
         out.extend_from_slice(&e.end_ns.to_le_bytes());
         for m in 0..mappings {
-            let c = e.counts.as_ref().and_then(|c| c.get(m)).copied().unwrap_or_default();
+            let c = e
+                .counts
+                .as_ref()
+                .and_then(|c| c.get(m))
+                .copied()
+                .unwrap_or_default();
             for v in [c.frames_changed, c.pages_changed, c.state_changes] {
                 out.extend_from_slice(&(v.min(u64::from(u32::MAX)) as u32).to_le_bytes());
             }
@@ -324,7 +331,7 @@ pub(crate) fn encode_index(entries: &[ChunkEntry], mappings: usize) -> Vec<u8> {
 /// checked here; how entries fit the file is the reader's business.
 pub(crate) fn decode_index(raw: &[u8], mappings: usize) -> Result<Vec<ChunkEntry>, String> {
     let size = INDEX_ENTRY_FIXED + INDEX_COUNTS_LEN * mappings;
-    if raw.len() % size != 0 {
+    if !raw.len().is_multiple_of(size) {
         return Err(format!(
             "its {} bytes are not a whole number of {size}-byte entries",
             raw.len()

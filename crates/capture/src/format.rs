@@ -321,7 +321,11 @@ mod tests {
         let mut bytes = header.encode();
         assert_eq!(ChunkHeader::decode(&bytes).unwrap(), header);
         bytes[20] ^= 1;
-        assert!(ChunkHeader::decode(&bytes).unwrap_err().contains("checksum"));
+        assert!(
+            ChunkHeader::decode(&bytes)
+                .unwrap_err()
+                .contains("checksum")
+        );
         bytes[0] = b'X';
         assert!(ChunkHeader::decode(&bytes).unwrap_err().contains("BKCH"));
     }

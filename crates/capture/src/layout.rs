@@ -84,7 +84,10 @@ impl Backing {
             Backing::File(f) => f.read_exact_at(buf, offset),
             Backing::Memory(m) => {
                 let start = usize::try_from(offset).unwrap_or(usize::MAX);
-                match start.checked_add(buf.len()).and_then(|end| m.get(start..end)) {
+                match start
+                    .checked_add(buf.len())
+                    .and_then(|end| m.get(start..end))
+                {
                     Some(bytes) => {
                         buf.copy_from_slice(bytes);
                         Ok(())
@@ -170,11 +173,12 @@ pub(crate) fn open(path: &Path, source: &Backing) -> Result<Layout, CaptureError
             "checksum mismatch (stored {stored:08x}, computed {computed:08x}); the file is damaged"
         ))));
     }
-    let header: CaptureHeader = serde_json::from_slice(json)
-        .map_err(|e| fail(Problem::BadHeader(format!("its JSON is not a capture header: {e}"))))?;
-    header
-        .validate()
-        .map_err(|e| fail(Problem::BadHeader(e)))?;
+    let header: CaptureHeader = serde_json::from_slice(json).map_err(|e| {
+        fail(Problem::BadHeader(format!(
+            "its JSON is not a capture header: {e}"
+        )))
+    })?;
+    header.validate().map_err(|e| fail(Problem::BadHeader(e)))?;
 
     let mut layout = Layout {
         header,
@@ -249,7 +253,10 @@ fn check_index(
     for (i, e) in entries.iter().enumerate() {
         let end = e.offset + CHUNK_HEADER_LEN as u64 + u64::from(e.payload_len);
         if e.offset < next_offset || end > index_offset {
-            return Err(format!("entry {i} places a chunk at byte {} out of order", e.offset));
+            return Err(format!(
+                "entry {i} places a chunk at byte {} out of order",
+                e.offset
+            ));
         }
         check_follows(e, next_frame, last_ns).map_err(|what| format!("entry {i}: {what}"))?;
         next_offset = end;
@@ -368,7 +375,11 @@ pub(crate) fn read_chunk_header(source: &Backing, offset: u64) -> Result<ChunkHe
 }
 
 /// Reads, checks and decompresses the payload of the chunk at `offset`.
-pub(crate) fn read_payload(source: &Backing, offset: u64, ch: &ChunkHeader) -> Result<Vec<u8>, String> {
+pub(crate) fn read_payload(
+    source: &Backing,
+    offset: u64,
+    ch: &ChunkHeader,
+) -> Result<Vec<u8>, String> {
     let stored = source
         .read_vec(offset + CHUNK_HEADER_LEN as u64, ch.payload_len as usize)
         .map_err(|e| format!("cannot read its {} payload bytes: {e}", ch.payload_len))?;
@@ -380,8 +391,8 @@ pub(crate) fn read_payload(source: &Backing, offset: u64, ch: &ChunkHeader) -> R
         ));
     }
     let mut raw = Vec::with_capacity(ch.raw_len as usize);
-    let mut decompressor = zstd::bulk::Decompressor::new()
-        .map_err(|e| format!("cannot start zstd: {e}"))?;
+    let mut decompressor =
+        zstd::bulk::Decompressor::new().map_err(|e| format!("cannot start zstd: {e}"))?;
     let len = decompressor
         .decompress_to_buffer(&stored, &mut raw)
         .map_err(|e| format!("its payload is not valid zstd of {} bytes: {e}", ch.raw_len))?;

@@ -196,7 +196,11 @@ impl Player {
     }
 
     /// Goes to the last frame at or before `time` and syncs the sink.
-    pub fn seek(&mut self, time: Duration, sink: &mut dyn Sink) -> Result<Option<Frame>, PlayError> {
+    pub fn seek(
+        &mut self,
+        time: Duration,
+        sink: &mut dyn Sink,
+    ) -> Result<Option<Frame>, PlayError> {
         let frame = self.reader.seek_time(time)?;
         self.sync(sink)?;
         self.anchor = Some((monotonic_ns(), time));
@@ -214,7 +218,11 @@ impl Player {
     /// Plays until the end (or forever when looping) or [`Command::Stop`].
     /// First syncs the sink to the cursor. Lowers this thread's timer slack.
     /// A closed channel while playing is no command; while paused, a stop.
-    pub fn run(&mut self, sink: &mut dyn Sink, commands: &Receiver<Command>) -> Result<PlayReport, PlayError> {
+    pub fn run(
+        &mut self,
+        sink: &mut dyn Sink,
+        commands: &Receiver<Command>,
+    ) -> Result<PlayReport, PlayError> {
         set_timer_slack(1000);
         self.sync(sink)?;
         self.anchor = None;
@@ -268,7 +276,8 @@ impl Player {
                 }
             }
             wait_precisely(deadline);
-            self.lateness.record(monotonic_ns().saturating_sub(deadline));
+            self.lateness
+                .record(monotonic_ns().saturating_sub(deadline));
             self.write_frame(&frame, sink)?;
         }
     }
@@ -338,7 +347,10 @@ impl Player {
             }
         }
         for mapping in whole {
-            self.sink(mapping, sink.write(mapping, 0, self.reader.mapping(mapping)))?;
+            self.sink(
+                mapping,
+                sink.write(mapping, 0, self.reader.mapping(mapping)),
+            )?;
         }
         self.frames += 1;
         Ok(())

@@ -235,7 +235,10 @@ impl CaptureReader {
 
     fn reset_to_start(&mut self) {
         let mappings = &self.layout.header.mappings;
-        self.images = mappings.iter().map(|m| vec![0u8; m.size as usize]).collect();
+        self.images = mappings
+            .iter()
+            .map(|m| vec![0u8; m.size as usize])
+            .collect();
         self.states = vec![MappingState::Missing; mappings.len()];
         self.applied = 0;
     }
@@ -259,7 +262,10 @@ impl CaptureReader {
         let mut changes = Vec::new();
         while self.applied < target {
             let last = self.applied + 1 == target;
-            self.apply((self.applied - first) as usize, last.then_some(&mut changes));
+            self.apply(
+                (self.applied - first) as usize,
+                last.then_some(&mut changes),
+            );
             self.applied += 1;
         }
         Ok(Frame {
@@ -365,7 +371,10 @@ impl CaptureReader {
         let mut counts = vec![MappingCounts::default(); self.layout.header.mappings.len()];
         for (i, entry) in self.layout.chunks.iter().enumerate() {
             if let Some(chunk_counts) = &entry.counts {
-                counts.iter_mut().zip(chunk_counts).for_each(|(t, c)| t.add(c));
+                counts
+                    .iter_mut()
+                    .zip(chunk_counts)
+                    .for_each(|(t, c)| t.add(c));
                 continue;
             }
             let decoded = self.decode(entry).map_err(|what| {
@@ -375,11 +384,20 @@ impl CaptureReader {
                     what,
                 })
             })?;
-            counts.iter_mut().zip(&decoded.counts).for_each(|(t, c)| t.add(c));
+            counts
+                .iter_mut()
+                .zip(&decoded.counts)
+                .for_each(|(t, c)| t.add(c));
         }
         let duration = self.duration();
         let seconds = duration.as_secs_f64();
-        let per_second = |n: u64| if seconds > 0.0 { n as f64 / seconds } else { 0.0 };
+        let per_second = |n: u64| {
+            if seconds > 0.0 {
+                n as f64 / seconds
+            } else {
+                0.0
+            }
+        };
         let stats = CaptureStats {
             frames: self.frame_count,
             chunks: self.layout.chunks.len(),

@@ -125,7 +125,12 @@ impl Sampler {
                 continue;
             }
             let image = writer.image(m);
-            for (page, (new, old)) in w.buf.chunks(page_size).zip(image.chunks(page_size)).enumerate() {
+            for (page, (new, old)) in w
+                .buf
+                .chunks(page_size)
+                .zip(image.chunks(page_size))
+                .enumerate()
+            {
                 if new != old {
                     updates.push(Update::Page {
                         mapping: m,
@@ -146,7 +151,10 @@ impl Sampler {
         })
     }
 
-    fn check_matches<W: CaptureOutput>(&self, writer: &CaptureWriter<W>) -> Result<(), CaptureError> {
+    fn check_matches<W: CaptureOutput>(
+        &self,
+        writer: &CaptureWriter<W>,
+    ) -> Result<(), CaptureError> {
         let header = writer.header();
         let same = header.mappings.len() == self.watched.len()
             && header

@@ -48,15 +48,31 @@ pub fn describe(path: &std::path::Path, header: &CaptureHeader, stats: &CaptureS
     let mut out = String::new();
     let unknown = || "unknown".to_string();
     let _ = writeln!(out, "capture:      {}", path.display());
-    let _ = writeln!(out, "game:         {}", header.game.clone().unwrap_or_else(unknown));
+    let _ = writeln!(
+        out,
+        "game:         {}",
+        header.game.clone().unwrap_or_else(unknown)
+    );
     let _ = writeln!(
         out,
         "appid:        {}",
         header.appid.map_or_else(unknown, |a| a.to_string())
     );
-    let _ = writeln!(out, "profile:      {}", header.profile.clone().unwrap_or_else(unknown));
-    let _ = writeln!(out, "proton:       {}", header.proton.clone().unwrap_or_else(unknown));
-    let _ = writeln!(out, "recorded by:  Bridgekeeper {}", header.bridgekeeper_version);
+    let _ = writeln!(
+        out,
+        "profile:      {}",
+        header.profile.clone().unwrap_or_else(unknown)
+    );
+    let _ = writeln!(
+        out,
+        "proton:       {}",
+        header.proton.clone().unwrap_or_else(unknown)
+    );
+    let _ = writeln!(
+        out,
+        "recorded by:  Bridgekeeper {}",
+        header.bridgekeeper_version
+    );
     let _ = writeln!(out, "started:      {}", header.started_at_rfc3339());
     let _ = writeln!(out, "duration:     {:.3} s", stats.duration.as_secs_f64());
     let _ = writeln!(out, "frames:       {}", stats.frames);
@@ -68,7 +84,10 @@ pub fn describe(path: &std::path::Path, header: &CaptureHeader, stats: &CaptureS
     );
     let _ = writeln!(out, "end:          {}", stats.end.describe());
     if let Some(problem) = &stats.index_problem {
-        let _ = writeln!(out, "index:        ignored, {problem}; the chunks were scanned");
+        let _ = writeln!(
+            out,
+            "index:        ignored, {problem}; the chunks were scanned"
+        );
     }
     for key in header.extra.keys() {
         let _ = writeln!(out, "extra key:    {key}");

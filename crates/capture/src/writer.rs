@@ -208,7 +208,9 @@ impl<W: CaptureOutput> CaptureWriter<W> {
         options: WriterOptions,
     ) -> Result<Self, CaptureError> {
         let fail = |problem| CaptureError::new(label, problem);
-        header.validate().map_err(|e| fail(Problem::InvalidHeader(e)))?;
+        header
+            .validate()
+            .map_err(|e| fail(Problem::InvalidHeader(e)))?;
         if !(1..=22).contains(&options.zstd_level) {
             return Err(fail(Problem::InvalidHeader(format!(
                 "zstd level {} is not from 1 to 22",
@@ -219,8 +221,12 @@ impl<W: CaptureOutput> CaptureWriter<W> {
         if header.started_at_unix_ms == 0 {
             header.started_at_unix_ms = CaptureHeader::new([]).started_at_unix_ms;
         }
-        let compressor = zstd::bulk::Compressor::new(options.zstd_level)
-            .map_err(|source| fail(Problem::Io { action: "cannot start zstd", source }))?;
+        let compressor = zstd::bulk::Compressor::new(options.zstd_level).map_err(|source| {
+            fail(Problem::Io {
+                action: "cannot start zstd",
+                source,
+            })
+        })?;
         let images: Vec<Vec<u8>> = header
             .mappings
             .iter()
@@ -257,9 +263,8 @@ impl<W: CaptureOutput> CaptureWriter<W> {
     }
 
     fn write_header(&mut self) -> Result<(), CaptureError> {
-        let json = serde_json::to_vec(&self.header).map_err(|e| {
-            CaptureError::new(&self.path, Problem::InvalidHeader(e.to_string()))
-        })?;
+        let json = serde_json::to_vec(&self.header)
+            .map_err(|e| CaptureError::new(&self.path, Problem::InvalidHeader(e.to_string())))?;
         if json.len() > MAX_HEADER_LEN as usize {
             return Err(CaptureError::new(
                 &self.path,
@@ -317,7 +322,11 @@ impl<W: CaptureOutput> CaptureWriter<W> {
     /// Records a frame at `time` (since the start, never earlier than the
     /// last frame). Updates that change nothing are dropped; a frame left
     /// empty is not written. Returns whether a frame was written.
-    pub fn write_frame(&mut self, time: Duration, updates: &[Update]) -> Result<bool, CaptureError> {
+    pub fn write_frame(
+        &mut self,
+        time: Duration,
+        updates: &[Update],
+    ) -> Result<bool, CaptureError> {
         self.check_frame(time, updates)?;
         let time_ns = time.as_nanos() as u64;
         if self.pending.frames > 0
@@ -405,7 +414,9 @@ impl<W: CaptureOutput> CaptureWriter<W> {
                     bytes,
                 } => {
                     if mapping >= count {
-                        return fail(format!("mapping {mapping} does not exist ({count} mappings)"));
+                        return fail(format!(
+                            "mapping {mapping} does not exist ({count} mappings)"
+                        ));
                     }
                     let pages = self.header.page_count(mapping);
                     if page >= pages {
@@ -423,7 +434,9 @@ impl<W: CaptureOutput> CaptureWriter<W> {
                 }
                 Update::State { mapping, state } => {
                     if mapping >= count {
-                        return fail(format!("mapping {mapping} does not exist ({count} mappings)"));
+                        return fail(format!(
+                            "mapping {mapping} does not exist ({count} mappings)"
+                        ));
                     }
                     let size = self.header.mappings[mapping].size;
                     if let MappingState::Short { len } = state
@@ -494,7 +507,12 @@ impl<W: CaptureOutput> CaptureWriter<W> {
 
     /// Compresses `raw` and appends it as one chunk; returns the stored
     /// payload length.
-    fn write_chunk(&mut self, kind: u8, raw: &[u8], entry: &ChunkEntry) -> Result<u32, CaptureError> {
+    fn write_chunk(
+        &mut self,
+        kind: u8,
+        raw: &[u8],
+        entry: &ChunkEntry,
+    ) -> Result<u32, CaptureError> {
         let fail = |action, source| CaptureError::new(&self.path, Problem::Io { action, source });
         if raw.len() > MAX_RAW_CHUNK as usize {
             return Err(fail(
@@ -506,7 +524,8 @@ impl<W: CaptureOutput> CaptureWriter<W> {
             ));
         }
         self.compressed.clear();
-        self.compressed.reserve(zstd::zstd_safe::compress_bound(raw.len()));
+        self.compressed
+            .reserve(zstd::zstd_safe::compress_bound(raw.len()));
         self.compressor
             .0
             .compress_to_buffer(raw, &mut self.compressed)

@@ -49,7 +49,8 @@ fn a_capture_cut_at_every_byte_errors_clearly_or_reads_a_prefix_exactly() {
                 assert!(cut < data_start, "cut at {cut}: {msg}");
                 assert!(msg.starts_with(&label), "the error names the file: {msg}");
                 assert!(
-                    msg.contains("ends inside its header") || (cut == 0 && msg.contains("not a Bridgekeeper capture")),
+                    msg.contains("ends inside its header")
+                        || (cut == 0 && msg.contains("not a Bridgekeeper capture")),
                     "cut at {cut}: {msg}"
                 );
             }
@@ -140,7 +141,10 @@ fn a_damaged_chunk_header_ends_a_scanned_capture_there() {
         panic!("{:?}", reader.end());
     };
     assert_eq!(readable_bytes, offsets[3] as u64);
-    assert!(reason.contains("chunk header checksum mismatch"), "{reason}");
+    assert!(
+        reason.contains("chunk header checksum mismatch"),
+        "{reason}"
+    );
     let n = read_all(&mut reader, &expected);
     assert!(n > 0 && n < expected.len());
 }
@@ -155,7 +159,9 @@ fn a_damaged_index_is_ignored_for_a_scan_and_said_so() {
     let problem = reader.index_problem().unwrap().to_string();
     assert!(problem.contains("checksum"), "{problem}");
     assert_eq!(read_all(&mut reader, &expected), expected.len());
-    assert!(matches!(reader.end(), CaptureEnd::Cut { reason, .. } if reason.contains("index is damaged")));
+    assert!(
+        matches!(reader.end(), CaptureEnd::Cut { reason, .. } if reason.contains("index is damaged"))
+    );
     assert!(reader.describe().unwrap().contains("index:        ignored"));
 }
 
@@ -169,7 +175,10 @@ fn foreign_files_are_refused_with_what_they_start_with() {
         let err = CaptureReader::from_bytes(Path::new("f.bkcap"), bytes.to_vec())
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("f.bkcap: not a Bridgekeeper capture"), "{err}");
+        assert!(
+            err.starts_with("f.bkcap: not a Bridgekeeper capture"),
+            "{err}"
+        );
         assert!(err.contains(needle), "{err}");
     }
 }

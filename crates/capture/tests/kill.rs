@@ -102,7 +102,11 @@ fn a_recorder_killed_with_sigkill_leaves_all_but_its_last_second() {
         assert!(value >= last, "{value} after {last}");
         last = value;
     }
-    assert!(reader.frame_count() > 100, "{} frames", reader.frame_count());
+    assert!(
+        reader.frame_count() > 100,
+        "{} frames",
+        reader.frame_count()
+    );
     // The first value missing from the capture was written at most a second
     // (one chunk) before the kill, plus a poll and scheduling delays.
     let first_lost = written_at

@@ -84,7 +84,10 @@ fn op_strategy(sizes: Vec<u64>) -> impl Strategy<Value = Op> {
 
 fn stream_strategy() -> impl Strategy<Value = (Vec<u64>, Vec<(Duration, Vec<Op>)>)> {
     prop::collection::vec(1000u64..3000, 1..4).prop_flat_map(|sizes| {
-        let step = (0u64..4_000_000, prop::collection::vec(op_strategy(sizes.clone()), 0..5))
+        let step = (
+            0u64..4_000_000,
+            prop::collection::vec(op_strategy(sizes.clone()), 0..5),
+        )
             .prop_map(|(ns, ops)| (Duration::from_nanos(ns), ops));
         (Just(sizes), prop::collection::vec(step, 1..120))
     })
@@ -173,8 +176,13 @@ fn the_header_reads_back_and_unknown_keys_are_kept() {
     header
         .extra
         .insert("weather".into(), serde_json::json!("rain"));
-    let writer =
-        CaptureWriter::new(Vec::new(), Path::new("h"), header.clone(), Default::default()).unwrap();
+    let writer = CaptureWriter::new(
+        Vec::new(),
+        Path::new("h"),
+        header.clone(),
+        Default::default(),
+    )
+    .unwrap();
     let (bytes, summary) = writer.finish_into_inner().unwrap();
     assert_eq!(summary.frames, 0);
     let reader = CaptureReader::from_bytes(Path::new("h"), bytes).unwrap();
@@ -230,8 +238,14 @@ fn bad_frames_and_headers_are_refused_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     let bad = small_header(&[0]);
     let err = CaptureWriter::create(&dir.path().join("x"), bad).unwrap_err();
-    assert!(err.to_string().contains("cannot record with this header"), "{err}");
-    assert!(!dir.path().join("x").exists(), "no file for a refused header");
+    assert!(
+        err.to_string().contains("cannot record with this header"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("x").exists(),
+        "no file for a refused header"
+    );
 
     let mut writer = CaptureWriter::new(
         Vec::new(),
@@ -289,8 +303,9 @@ fn bad_frames_and_headers_are_refused_with_the_reason() {
             }],
         )
         .unwrap();
-    let err = writer
-        .write_frame(Duration::from_secs(1), &[])
-        .unwrap_err();
-    assert!(err.to_string().contains("before the previous frame"), "{err}");
+    let err = writer.write_frame(Duration::from_secs(1), &[]).unwrap_err();
+    assert!(
+        err.to_string().contains("before the previous frame"),
+        "{err}"
+    );
 }

@@ -39,7 +39,9 @@ fn sources(dir: &Path) -> Vec<SourceFile> {
 }
 
 fn pattern(seed: u8, len: usize) -> Vec<u8> {
-    (0..len).map(|i| seed.wrapping_add((i % 251) as u8)).collect()
+    (0..len)
+        .map(|i| seed.wrapping_add((i % 251) as u8))
+        .collect()
 }
 
 #[test]
@@ -48,16 +50,19 @@ fn files_that_change_vanish_come_back_and_shrink_are_recorded_as_such() {
     let phys: PathBuf = dir.path().join("phys");
     let mut sampler = Sampler::new(sources(dir.path()));
     let header = CaptureHeader::new(sampler.mappings());
-    let mut writer =
-        CaptureWriter::new(Vec::new(), Path::new("mem"), header, WriterOptions::default()).unwrap();
+    let mut writer = CaptureWriter::new(
+        Vec::new(),
+        Path::new("mem"),
+        header,
+        WriterOptions::default(),
+    )
+    .unwrap();
     // What the phys file should hold at each frame, and its state.
     let mut expected: Vec<(Vec<u8>, MappingState)> = Vec::new();
     let mut t = 0u64;
     let mut poll = |sampler: &mut Sampler, writer: &mut CaptureWriter<Vec<u8>>| {
         t += 1;
-        sampler
-            .sample(writer, Duration::from_millis(t))
-            .unwrap()
+        sampler.sample(writer, Duration::from_millis(t)).unwrap()
     };
 
     // Nothing there yet: the initial state, no frame.
@@ -190,8 +195,16 @@ fn the_poll_loop_records_a_page_another_thread_changes() {
         let page = reader.mapping(0);
         seen.push(u64::from_le_bytes(page[8..16].try_into().unwrap()));
     }
-    assert_eq!(seen.first(), Some(&0), "the first frame is the file as found");
+    assert_eq!(
+        seen.first(),
+        Some(&0),
+        "the first frame is the file as found"
+    );
     assert_eq!(seen.last(), Some(&last));
     assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
-    assert_eq!(reader.state(1), MappingState::Missing, "the other file never existed");
+    assert_eq!(
+        reader.state(1),
+        MappingState::Missing,
+        "the other file never existed"
+    );
 }

@@ -96,7 +96,10 @@ pub fn write_model(
         }));
         let written = writer.write_frame(time, &updates).unwrap();
         let changed = before != (images.clone(), states.clone());
-        assert_eq!(written, changed, "a frame is written exactly when something changed");
+        assert_eq!(
+            written, changed,
+            "a frame is written exactly when something changed"
+        );
         if changed {
             expected.push(Expected {
                 time,
@@ -114,7 +117,11 @@ pub fn write_model(
 pub fn assert_at(reader: &CaptureReader, expected: &Expected, what: &str) {
     assert_eq!(reader.time(), Some(expected.time), "{what}: time");
     for (m, image) in expected.images.iter().enumerate() {
-        assert_eq!(reader.state(m), expected.states[m], "{what}: state of mapping {m}");
+        assert_eq!(
+            reader.state(m),
+            expected.states[m],
+            "{what}: state of mapping {m}"
+        );
         assert!(
             reader.mapping(m) == image.as_slice(),
             "{what}: contents of mapping {m} differ"
