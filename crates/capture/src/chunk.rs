@@ -9,8 +9,9 @@
 
 use std::ops::Range;
 
-use crate::format::{ENTRY_PAGE_XOR, ENTRY_STATE, MappingState, STATE_LEN, get_varint, put_varint};
+use crate::format::{ENTRY_PAGE, ENTRY_STATE, MappingState, STATE_LEN, get_varint, put_varint};
 use crate::header::CaptureHeader;
+use crate::predict::{MAX_ORDER, put_residual};
 
 /// How often one mapping changed, in a chunk or in a whole capture.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -51,28 +52,33 @@ pub(crate) fn put_state_entry(out: &mut Vec<u8>, mapping: usize, state: MappingS
     out.extend_from_slice(&state.encode());
 }
 
-/// Appends a page entry: `new XOR old`, computed straight into `out`.
+/// Appends a page entry: the prediction order, then `new XOR prediction`
+/// with its lanes regrouped (see [`crate::predict`]).
 pub(crate) fn put_page_entry(
     out: &mut Vec<u8>,
     mapping: usize,
     page: usize,
+    order: u8,
     new: &[u8],
-    old: &[u8],
+    prediction: &[u8],
 ) {
-    out.push(ENTRY_PAGE_XOR);
+    out.push(ENTRY_PAGE);
     put_varint(out, mapping as u64);
     put_varint(out, page as u64);
-    out.extend(new.iter().zip(old).map(|(a, b)| a ^ b));
+    out.push(order);
+    put_residual(out, new, prediction);
 }
 
 /// One entry of a frame, borrowed from the payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Entry<'a> {
-    /// Page `page` of `mapping` changed; XOR it with `xor`.
+    /// Page `page` of `mapping` changed: predict it with order `order`,
+    /// then apply `residual`.
     Page {
         mapping: usize,
         page: usize,
-        xor: &'a [u8],
+        order: u8,
+        residual: &'a [u8],
     },
     /// `mapping` is now in `state`.
     State { mapping: usize, state: MappingState },
@@ -142,6 +148,10 @@ impl DecodedChunk {
         let mut frames = Vec::with_capacity(frame_count as usize);
         let mut counts = vec![MappingCounts::default(); header.mappings.len()];
         let mut touched = vec![false; header.mappings.len()];
+        // Changes of each page so far: the prediction orders allowed.
+        let mut depth: Vec<Vec<u8>> = (0..header.mappings.len())
+            .map(|m| vec![0u8; header.page_count(m)])
+            .collect();
         let mut time = start_ns;
         for f in 0..frame_count {
             let delta = get_varint(&raw, &mut pos).map_err(|e| format!("frame {f}: {e}"))?;
@@ -159,7 +169,19 @@ impl DecodedChunk {
             touched.fill(false);
             for _ in 0..entries {
                 match parse_entry(&raw, &mut pos, header).map_err(|e| format!("frame {f}: {e}"))? {
-                    Entry::Page { mapping, .. } => {
+                    Entry::Page {
+                        mapping,
+                        page,
+                        order,
+                        ..
+                    } => {
+                        let known = &mut depth[mapping][page];
+                        if order > *known {
+                            return Err(format!(
+                                "frame {f}: page {page} of mapping {mapping} is predicted with order {order} but has {known} earlier versions in the chunk"
+                            ));
+                        }
+                        *known = (*known + 1).min(MAX_ORDER);
                         counts[mapping].pages_changed += 1;
                         if !std::mem::replace(&mut touched[mapping], true) {
                             counts[mapping].frames_changed += 1;
@@ -243,7 +265,7 @@ fn parse_entry<'a>(
     };
     let mapping = mapping as usize;
     match tag {
-        ENTRY_PAGE_XOR => {
+        ENTRY_PAGE => {
             let page = get_varint(raw, pos)?;
             let pages = header.page_count(mapping) as u64;
             if page >= pages {
@@ -251,15 +273,25 @@ fn parse_entry<'a>(
                     "an entry names page {page} of mapping {mapping}, which has {pages} pages"
                 ));
             }
+            let Some(&order) = raw.get(*pos) else {
+                return Err(format!("page {page} of mapping {mapping} is cut"));
+            };
+            if order > MAX_ORDER {
+                return Err(format!(
+                    "page {page} of mapping {mapping} has prediction order {order}; the highest is {MAX_ORDER}"
+                ));
+            }
+            *pos += 1;
             let len = header.page_len(mapping, page as usize);
-            let Some(xor) = raw.get(*pos..*pos + len) else {
+            let Some(residual) = raw.get(*pos..*pos + len) else {
                 return Err(format!("page {page} of mapping {mapping} is cut"));
             };
             *pos += len;
             Ok(Entry::Page {
                 mapping,
                 page: page as usize,
-                xor,
+                order,
+                residual,
             })
         }
         ENTRY_STATE => {

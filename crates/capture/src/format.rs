@@ -51,8 +51,9 @@ pub const MAX_TOTAL_MAPPING_BYTES: u64 = 64 << 20;
 /// Bytes of one encoded [`MappingState`].
 pub const STATE_LEN: usize = 5;
 
-/// Frame entry tag: a page stored as XOR with its previous contents.
-pub const ENTRY_PAGE_XOR: u8 = 1;
+/// Frame entry tag: a page stored as XOR with a prediction of its new
+/// contents (see docs/capture-format.md).
+pub const ENTRY_PAGE: u8 = 1;
 
 /// Frame entry tag: a mapping's state changed.
 pub const ENTRY_STATE: u8 = 2;

@@ -59,6 +59,7 @@ mod lateness;
 mod layout;
 mod player;
 mod poll;
+mod predict;
 mod reader;
 mod sampler;
 mod sink;

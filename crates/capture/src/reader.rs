@@ -18,6 +18,7 @@ use crate::error::{CaptureError, Problem};
 use crate::format::{KIND_FRAMES, MappingState};
 use crate::header::CaptureHeader;
 use crate::layout::{self, Backing, CaptureEnd, Layout, read_chunk_header, read_payload};
+use crate::predict::{Histories, apply_residual};
 use crate::stats::{CaptureStats, MappingStats};
 
 /// One change in a frame.
@@ -61,6 +62,9 @@ pub struct CaptureReader {
     frame_count: u64,
     images: Vec<Vec<u8>>,
     states: Vec<MappingState>,
+    /// The versions of pages within the loaded chunk, for predictions.
+    history: Histories,
+    prediction: Vec<u8>,
     /// Frames applied: the cursor is on frame `applied - 1`.
     applied: u64,
     loaded: Option<(usize, DecodedChunk)>,
@@ -101,6 +105,8 @@ impl CaptureReader {
             frame_count,
             images: Vec::new(),
             states: Vec::new(),
+            history: Histories::new(&layout.header),
+            prediction: Vec::new(),
             applied: 0,
             loaded: None,
             stats: None,
@@ -240,6 +246,7 @@ impl CaptureReader {
             .map(|m| vec![0u8; m.size as usize])
             .collect();
         self.states = vec![MappingState::Missing; mappings.len()];
+        self.history.reset();
         self.applied = 0;
     }
 
@@ -326,6 +333,7 @@ impl CaptureReader {
     }
 
     fn reset_to_base(&mut self) {
+        self.history.reset();
         let Some((_, chunk)) = &self.loaded else {
             return;
         };
@@ -343,12 +351,20 @@ impl CaptureReader {
         let page_size = self.layout.header.page_size as usize;
         for entry in chunk.entries(frame, &self.layout.header) {
             let change = match entry {
-                Entry::Page { mapping, page, xor } => {
+                Entry::Page {
+                    mapping,
+                    page,
+                    order,
+                    residual,
+                } => {
                     let start = page * page_size;
-                    let image = &mut self.images[mapping][start..start + xor.len()];
-                    for (byte, x) in image.iter_mut().zip(xor) {
-                        *byte ^= x;
-                    }
+                    let current = &mut self.images[mapping][start..start + residual.len()];
+                    self.prediction.resize(residual.len(), 0);
+                    self.history
+                        .predict(mapping, page, order, current, &mut self.prediction);
+                    self.history.push(mapping, page, current);
+                    current.copy_from_slice(&self.prediction);
+                    apply_residual(current, residual);
                     Change::Page { mapping, page }
                 }
                 Entry::State { mapping, state } => {

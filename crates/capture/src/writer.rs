@@ -29,13 +29,15 @@ use crate::format::{
     MappingState, Preamble, encode_trailer,
 };
 use crate::header::CaptureHeader;
+use crate::predict::Histories;
 
 /// How the writer cuts and compresses chunks.
 #[derive(Debug, Clone)]
 pub struct WriterOptions {
-    /// zstd level (1–22). 3 (zstd's default) compresses ACC-shaped pages to
-    /// well under the 2 MB a minute target at a fraction of a percent of a
-    /// core; see the `record` benchmark.
+    /// zstd level (1–22). 1, the default, is both the fastest and (on
+    /// prediction residuals) the smallest of the low levels: ACC-shaped
+    /// pages take about 1.8 MB a minute for 0.2 % of a core (the `record`
+    /// bench); higher levels cost more time for little.
     pub zstd_level: i32,
     /// A chunk is written once its first frame is this old. It bounds what
     /// a killed recorder loses, and how much a seek decodes.
@@ -48,7 +50,7 @@ pub struct WriterOptions {
 impl Default for WriterOptions {
     fn default() -> Self {
         WriterOptions {
-            zstd_level: 3,
+            zstd_level: 1,
             chunk_span: Duration::from_secs(1),
             max_chunk_bytes: 32 << 20,
         }
@@ -134,8 +136,16 @@ pub struct CaptureWriter<W: CaptureOutput = File> {
     images: Vec<Vec<u8>>,
     states: Vec<MappingState>,
     pending: Pending,
+    history: Histories,
+    prediction: Vec<u8>,
     frame_bytes: Vec<u8>,
     touched: Vec<bool>,
+    /// Per mapping and page, the serial of the last frame that named it.
+    named: Vec<Vec<u64>>,
+    /// Per mapping, the serial of the last frame that gave it a state.
+    named_state: Vec<u64>,
+    /// Frames checked so far.
+    check_serial: u64,
     frames: u64,
     last_ns: u64,
     offset: u64,
@@ -244,6 +254,13 @@ impl<W: CaptureOutput> CaptureWriter<W> {
             out: Some(out),
             states: vec![MappingState::Missing; header.mappings.len()],
             touched: vec![false; header.mappings.len()],
+            history: Histories::new(&header),
+            named: (0..header.mappings.len())
+                .map(|m| vec![0; header.page_count(m)])
+                .collect(),
+            named_state: vec![0; header.mappings.len()],
+            check_serial: 0,
+            prediction: Vec::new(),
             images,
             header,
             options,
@@ -327,7 +344,8 @@ impl<W: CaptureOutput> CaptureWriter<W> {
         time: Duration,
         updates: &[Update],
     ) -> Result<bool, CaptureError> {
-        self.check_frame(time, updates)?;
+        self.check_frame(time, updates)
+            .map_err(|what| CaptureError::new(&self.path, Problem::InvalidFrame(what)))?;
         let time_ns = time.as_nanos() as u64;
         if self.pending.frames > 0
             && (time_ns - self.pending.start_ns >= self.options.chunk_span.as_nanos() as u64
@@ -361,13 +379,25 @@ impl<W: CaptureOutput> CaptureWriter<W> {
                 bytes,
             } = *update
             {
-                let start = page * page_size;
-                let old = &mut self.images[mapping][start..start + bytes.len()];
+                let range = page * page_size..page * page_size + bytes.len();
+                let old = &self.images[mapping][range.clone()];
                 if old == bytes {
                     continue;
                 }
-                put_page_entry(&mut self.frame_bytes, mapping, page, bytes, old);
-                old.copy_from_slice(bytes);
+                let order = self.history.max_order(mapping, page);
+                self.prediction.resize(bytes.len(), 0);
+                self.history
+                    .predict(mapping, page, order, old, &mut self.prediction);
+                put_page_entry(
+                    &mut self.frame_bytes,
+                    mapping,
+                    page,
+                    order,
+                    bytes,
+                    &self.prediction,
+                );
+                self.history.push(mapping, page, old);
+                self.images[mapping][range].copy_from_slice(bytes);
                 let counts = &mut self.pending.counts[mapping];
                 counts.pages_changed += 1;
                 if !std::mem::replace(&mut self.touched[mapping], true) {
@@ -393,8 +423,11 @@ impl<W: CaptureOutput> CaptureWriter<W> {
         Ok(true)
     }
 
-    fn check_frame(&self, time: Duration, updates: &[Update]) -> Result<(), CaptureError> {
-        let fail = |what: String| Err(CaptureError::new(&self.path, Problem::InvalidFrame(what)));
+    fn check_frame(&mut self, time: Duration, updates: &[Update]) -> Result<(), String> {
+        let fail = Err;
+        // Serial numbers start at 1, so 0 is "never named".
+        self.check_serial += 1;
+        let serial = self.check_serial;
         let time_ns = time.as_nanos();
         if time_ns > u64::MAX as u128 {
             return fail(format!("time {time:?} is too late"));
@@ -424,6 +457,11 @@ impl<W: CaptureOutput> CaptureWriter<W> {
                             "page {page} of mapping {mapping} does not exist ({pages} pages)"
                         ));
                     }
+                    if std::mem::replace(&mut self.named[mapping][page], serial) == serial {
+                        return fail(format!(
+                            "page {page} of mapping {mapping} is given twice in one frame"
+                        ));
+                    }
                     let len = self.header.page_len(mapping, page);
                     if bytes.len() != len {
                         return fail(format!(
@@ -436,6 +474,11 @@ impl<W: CaptureOutput> CaptureWriter<W> {
                     if mapping >= count {
                         return fail(format!(
                             "mapping {mapping} does not exist ({count} mappings)"
+                        ));
+                    }
+                    if std::mem::replace(&mut self.named_state[mapping], serial) == serial {
+                        return fail(format!(
+                            "mapping {mapping} is given two states in one frame"
                         ));
                     }
                     let size = self.header.mappings[mapping].size;
@@ -453,6 +496,7 @@ impl<W: CaptureOutput> CaptureWriter<W> {
     }
 
     fn begin_chunk(&mut self, time_ns: u64) {
+        self.history.reset();
         let pending = &mut self.pending;
         pending.raw.clear();
         for (state, image) in self.states.iter().zip(&self.images) {

@@ -255,7 +255,20 @@ fn bad_frames_and_headers_are_refused_with_the_reason() {
     )
     .unwrap();
     let short = [1u8; 10];
-    let cases: [(&[Update], &str); 4] = [
+    let twice = [
+        Update::Page {
+            mapping: 0,
+            page: 0,
+            bytes: &[0u8; 256],
+        },
+        Update::Page {
+            mapping: 0,
+            page: 0,
+            bytes: &[1u8; 256],
+        },
+    ];
+    let cases: [(&[Update], &str); 5] = [
+        (&twice, "page 0 of mapping 0 is given twice in one frame"),
         (
             &[Update::Page {
                 mapping: 3,

@@ -77,18 +77,21 @@ pub fn write_model(
                         bytes[at] = (x >> 32) as u8;
                     }
                     images[mapping][start..start + len].copy_from_slice(&bytes);
+                    // A page is given once a frame, with its last contents.
+                    pages.retain(|(m, p, _)| (*m, *p) != (mapping, page));
                     pages.push((mapping, page, bytes));
                 }
                 Op::State { mapping, state } => states[mapping] = state,
             }
         }
-        let mut updates: Vec<Update> = ops
-            .iter()
-            .filter_map(|op| match *op {
-                Op::State { mapping, state } => Some(Update::State { mapping, state }),
-                Op::Page { .. } => None,
-            })
-            .collect();
+        // A mapping is given one state a frame, its last.
+        let mut updates: Vec<Update> = Vec::new();
+        for op in ops {
+            if let Op::State { mapping, state } = *op {
+                updates.retain(|u| !matches!(u, Update::State { mapping: m, .. } if *m == mapping));
+                updates.push(Update::State { mapping, state });
+            }
+        }
         updates.extend(pages.iter().map(|(mapping, page, bytes)| Update::Page {
             mapping: *mapping,
             page: *page,
