@@ -236,25 +236,27 @@ pub fn write_start<W: CaptureOutput>(writer: &mut CaptureWriter<W>) {
 
 /// Writes the frames of `ticks`, each page as the generator makes it.
 pub fn write_ticks<W: CaptureOutput>(writer: &mut CaptureWriter<W>, ticks: &[(Duration, Tick)]) {
-    let mut page = vec![0u8; PAGE];
+    // One buffer per page: each generator writes only its own fields.
+    let mut pages = [vec![0u8; PAGE], vec![0u8; PAGE]];
     for &(time, tick) in ticks {
         let mapping = match tick {
             Tick::Physics(k) => {
-                physics_page(k, &mut page);
+                physics_page(k, &mut pages[0]);
                 0
             }
             Tick::Graphics(k) => {
-                graphics_page(k, &mut page);
+                graphics_page(k, &mut pages[1]);
                 1
             }
         };
+        let page = &pages[mapping];
         writer
             .write_frame(
                 time,
                 &[Update::Page {
                     mapping,
                     page: 0,
-                    bytes: &page,
+                    bytes: page,
                 }],
             )
             .unwrap();
