@@ -7,7 +7,8 @@
 //! minute of the file.
 //!
 //! `cargo bench -p bridgekeeper-capture --bench record_cpu`
-//! (`BK_BENCH_SECONDS`, default 5 per run; `BK_BENCH_RUNS`, default 5)
+//! (`BK_BENCH_SECONDS`, default 5 per run; `BK_BENCH_RUNS`, default 5;
+//! `BK_BENCH_RATE`, polls per second, default 1000)
 
 mod common;
 
@@ -40,7 +41,7 @@ struct Run {
     skipped: u64,
 }
 
-fn run(seconds: u64) -> Run {
+fn run(seconds: u64, rate_hz: f64) -> Run {
     let dir = tempfile::Builder::new()
         .prefix("bk-capture-cpu-")
         .tempdir_in("/dev/shm")
@@ -103,7 +104,8 @@ fn run(seconds: u64) -> Run {
             let mut writer = CaptureWriter::create(&capture, header.clone()).unwrap();
             let cpu_before = thread_cpu();
             let start = Instant::now();
-            let report = record(&mut sampler, &mut writer, &PollOptions::default(), &stop).unwrap();
+            let report =
+                record(&mut sampler, &mut writer, &PollOptions { rate_hz }, &stop).unwrap();
             let cpu = thread_cpu() - cpu_before;
             let elapsed = start.elapsed();
             writer.finish().unwrap();
@@ -119,7 +121,11 @@ fn run(seconds: u64) -> Run {
     let mut torn = 0;
     let mut expected = vec![0u8; PAGE];
     while let Some(frame) = reader.next_frame().unwrap() {
-        if frame.changes.iter().any(|c| matches!(c, Change::Page { mapping: 0, .. })) {
+        if frame
+            .changes
+            .iter()
+            .any(|c| matches!(c, Change::Page { mapping: 0, .. }))
+        {
             let page = reader.mapping(0);
             let packet = u32::from_le_bytes(page[..4].try_into().unwrap());
             physics_page(u64::from(packet.max(1)) - 1, &mut expected);
@@ -136,13 +142,35 @@ fn run(seconds: u64) -> Run {
     }
 }
 
+/// CPU share of a thread that only sleeps to `rate` deadlines a second:
+/// what the wake-ups alone cost on this machine now.
+fn idle_loop_percent(seconds: u64, rate: u64) -> f64 {
+    let cpu = thread_cpu();
+    let start = Instant::now();
+    let mut deadline = start;
+    while start.elapsed() < Duration::from_secs(seconds) {
+        deadline += Duration::from_secs_f64(1.0 / rate as f64);
+        std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+    }
+    (thread_cpu() - cpu).as_secs_f64() / start.elapsed().as_secs_f64() * 100.0
+}
+
 fn main() {
     let seconds = env_number("BK_BENCH_SECONDS", 5);
     let runs = env_number("BK_BENCH_RUNS", 5);
+    let rate = env_number("BK_BENCH_RATE", 1000);
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!(
+        "{} cores, load average {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        load.split(' ').take(3).collect::<Vec<_>>().join(" ")
+    );
     let mut cpu = Vec::new();
     let mut size = Vec::new();
+    let mut idle = Vec::new();
     for i in 0..runs {
-        let r = run(seconds);
+        idle.push(idle_loop_percent(2, rate));
+        let r = run(seconds, rate as f64);
         println!(
             "run {i}: recorder thread {:.3} % of a core, {:.2} MB per minute, physics updates written {} recorded {} (the first is the file as found; {} read half-written), polls skipped {}",
             r.cpu_percent,
@@ -157,7 +185,11 @@ fn main() {
     }
     let (m, lo, hi) = median_spread(&mut cpu);
     println!(
-        "recorder CPU at 1 kHz on ACC-shaped pages: median {m:.3} % of a core (min {lo:.3}, max {hi:.3}; {runs} runs of {seconds} s)"
+        "recorder CPU at {rate} Hz on ACC-shaped pages: median {m:.3} % of a core (min {lo:.3}, max {hi:.3}; {runs} runs of {seconds} s)"
+    );
+    let (m, lo, hi) = median_spread(&mut idle);
+    println!(
+        "of which waking up {rate} times a second (a loop that only sleeps, measured before each run): median {m:.3} % (min {lo:.3}, max {hi:.3})"
     );
     let (m, lo, hi) = median_spread(&mut size);
     println!("capture size: median {m:.2} MB per minute (min {lo:.2}, max {hi:.2})");

@@ -22,8 +22,8 @@ fn captures() -> (PathBuf, PathBuf) {
     let dir = bench_dir();
     let clean = dir.join("acc-1h.bkcap");
     let unfinished = dir.join("acc-1h-unfinished.bkcap");
-    let usable = CaptureReader::open(&clean)
-        .is_ok_and(|r| r.duration() >= Duration::from_secs(SECONDS - 1));
+    let usable =
+        CaptureReader::open(&clean).is_ok_and(|r| r.duration() >= Duration::from_secs(SECONDS - 1));
     if !usable {
         eprintln!("generating {} (once)", clean.display());
         let _ = std::fs::remove_file(&clean);

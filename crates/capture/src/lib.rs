@@ -75,7 +75,7 @@ pub use layout::CaptureEnd;
 pub use player::{Command, PlayError, PlayOptions, PlayReport, Player};
 pub use poll::{PollOptions, PollReport, record};
 pub use reader::{CaptureReader, Change, Frame};
-pub use sampler::{SampleReport, Sampler, SourceFile};
+pub use sampler::{IDENTITY_CHECK, MAX_READ_INTERVAL, SampleReport, Sampler, SourceFile};
 pub use sink::{FileSink, Sink};
 pub use stats::{CaptureStats, MappingStats, describe};
 pub use writer::{CaptureOutput, CaptureWriter, Update, WriteSummary, WriterOptions};

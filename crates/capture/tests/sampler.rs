@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bridgekeeper_capture::{
-    CaptureHeader, CaptureReader, CaptureWriter, MappingState, PollOptions, Sampler, SourceFile,
-    WriterOptions,
+    CaptureHeader, CaptureReader, CaptureWriter, MAX_READ_INTERVAL, MappingState, PollOptions,
+    Sampler, SourceFile, WriterOptions,
 };
 
 const SIZE: u64 = 4096 + 100;
@@ -59,9 +59,11 @@ fn files_that_change_vanish_come_back_and_shrink_are_recorded_as_such() {
     .unwrap();
     // What the phys file should hold at each frame, and its state.
     let mut expected: Vec<(Vec<u8>, MappingState)> = Vec::new();
+    // Polls 20 ms apart: each checks that the path still names the open
+    // file (done every 10 ms at most).
     let mut t = 0u64;
     let mut poll = |sampler: &mut Sampler, writer: &mut CaptureWriter<Vec<u8>>| {
-        t += 1;
+        t += 20;
         sampler.sample(writer, Duration::from_millis(t)).unwrap()
     };
 
@@ -142,7 +144,13 @@ fn files_that_change_vanish_come_back_and_shrink_are_recorded_as_such() {
     std::fs::write(dir.path().join("other"), pattern(9, 4096)).unwrap();
     poll(&mut sampler, &mut writer);
     assert!(sampler.error(0).unwrap().contains("not a regular file"));
-    assert_eq!(sampler.states().nth(1), Some(MappingState::Live));
+    // The other file, missing for many polls, is read less often now.
+    (1..=MAX_READ_INTERVAL)
+        .find(|_| {
+            poll(&mut sampler, &mut writer);
+            sampler.states().nth(1) == Some(MappingState::Live)
+        })
+        .expect("the other file is seen");
 
     let (bytes, _) = writer.finish_into_inner().unwrap();
     let mut reader = CaptureReader::from_bytes(Path::new("mem"), bytes).unwrap();
@@ -207,4 +215,45 @@ fn the_poll_loop_records_a_page_another_thread_changes() {
         MappingState::Missing,
         "the other file never existed"
     );
+}
+
+#[test]
+fn a_quiet_file_is_read_less_often_and_at_every_poll_again_once_it_changes() {
+    let dir = shm_dir();
+    let phys = dir.path().join("phys");
+    std::fs::write(&phys, vec![0u8; SIZE as usize]).unwrap();
+    let mut sampler = Sampler::new(sources(dir.path()));
+    let header = CaptureHeader::new(sampler.mappings());
+    let mut writer = CaptureWriter::new(
+        Vec::new(),
+        Path::new("mem"),
+        header,
+        WriterOptions::default(),
+    )
+    .unwrap();
+    let file = OpenOptions::new().write(true).open(&phys).unwrap();
+    let mut t = 0;
+    let mut poll = |sampler: &mut Sampler, writer: &mut CaptureWriter<Vec<u8>>| {
+        t += 1;
+        sampler
+            .sample(writer, Duration::from_millis(t))
+            .unwrap()
+            .frame_written
+    };
+    assert!(poll(&mut sampler, &mut writer), "the file as found");
+    for _ in 0..1000 {
+        assert!(!poll(&mut sampler, &mut writer));
+    }
+    // Quiet for a second: the change is seen within MAX_READ_INTERVAL polls,
+    // but not necessarily at once.
+    file.write_all_at(&[1], 0).unwrap();
+    let polls = (1..=MAX_READ_INTERVAL)
+        .find(|_| poll(&mut sampler, &mut writer))
+        .expect("the change is seen");
+    assert!(polls > 1, "a quiet file is not read at every poll");
+    // Changing again: each change is seen at the next poll.
+    for value in 2..50u8 {
+        file.write_all_at(&[value], 0).unwrap();
+        assert!(poll(&mut sampler, &mut writer), "change {value}");
+    }
 }
