@@ -9,7 +9,8 @@
 //! whose chunks disagree with each other. A damaged chunk is an error when
 //! it is reached, and the cursor stays where it was.
 
-use std::fs::File;
+use std::fs::OpenOptions;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -76,15 +77,20 @@ impl CaptureReader {
     /// chunks (from the index, or by a scan when the file was not closed
     /// cleanly). The cursor starts before the first frame.
     pub fn open(path: &Path) -> Result<CaptureReader, CaptureError> {
-        let file = File::open(path).map_err(|source| {
-            CaptureError::new(
-                path,
-                Problem::Io {
-                    action: "cannot open it",
-                    source,
-                },
-            )
-        })?;
+        // Non-blocking: a FIFO given by mistake must not hang the open.
+        let file = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)
+            .map_err(|source| {
+                CaptureError::new(
+                    path,
+                    Problem::Io {
+                        action: "cannot open it",
+                        source,
+                    },
+                )
+            })?;
         Self::with_backing(path, Backing::File(file))
     }
 
