@@ -96,7 +96,7 @@ pub fn describe(path: &std::path::Path, header: &CaptureHeader, stats: &CaptureS
     for m in &stats.mappings {
         let _ = writeln!(
             out,
-            "  {:<24} {:>9} bytes  {:>9} changes ({:.1}/s)  {:>10} pages  {} gaps or resizes",
+            "  {:<24} {:>9} bytes  {:>9} changes ({:.1}/s)  {:>10} pages  {} file state changes (appeared, gone, resized)",
             m.name,
             m.size,
             m.counts.frames_changed,
