@@ -1,8 +1,13 @@
 //! Capture files (`crates/capture`): the preamble, JSON header, chunk
 //! headers, index and trailer, zstd payloads and the frames inside them.
 //!
-//! Input: the bytes of a capture file (seeds: small captures, clean, cut
-//! and damaged, written by `crates/capture/tests/fuzz_seeds.rs`).
+//! Input: a mode byte, then a capture file. Mode 0 (even): the bytes as
+//! they are. Mode 1 (odd): chunk payloads stored uncompressed and checksums
+//! left to the target, which compresses each payload and writes every
+//! length and CRC-32 before reading, so mutations reach the JSON header and
+//! the frames inside chunks instead of stopping at a checksum (seeds of
+//! both kinds: small captures, clean, cut and damaged, written by
+//! `crates/capture/tests/fuzz_seeds.rs`).
 //!
 //! Asserts: opening either fails with a message that names the file, or
 //! gives a header that passes validation. Stepping through the frames then
@@ -16,6 +21,7 @@
 
 use std::path::Path;
 
+use bridgekeeper_capture::format::{CHUNK_HEADER_LEN, ChunkHeader, PREAMBLE_LEN};
 use bridgekeeper_capture::{CaptureReader, Change};
 use libfuzzer_sys::fuzz_target;
 
@@ -23,8 +29,55 @@ const LABEL: &str = "fuzz.bkcap";
 /// Frames stepped through at most, to bound the time per input.
 const MAX_FRAMES: u64 = 20_000;
 
+/// Mode 1: recomputes the header CRC, and compresses every chunk payload
+/// (stored raw, its length in the header's `payload_len`) with correct
+/// lengths and checksums. Bytes after the last whole chunk stay as they are.
+fn repair(input: &[u8]) -> Vec<u8> {
+    if input.len() < PREAMBLE_LEN {
+        return input.to_vec();
+    }
+    let header_len = u32::from_le_bytes(input[12..16].try_into().unwrap()) as usize;
+    let header_end = (PREAMBLE_LEN + header_len).min(input.len());
+    let mut out = input[..header_end].to_vec();
+    out.extend_from_slice(&crc32fast::hash(&out).to_le_bytes());
+    let mut pos = (header_end + 4).min(input.len());
+    while input.len() - pos >= CHUNK_HEADER_LEN {
+        let bytes: &[u8; CHUNK_HEADER_LEN] = input[pos..pos + CHUNK_HEADER_LEN].try_into().unwrap();
+        let field = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+        let field8 = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
+        let start = pos + CHUNK_HEADER_LEN;
+        let raw = &input[start..(start + field(8) as usize).min(input.len())];
+        let Ok(stored) = zstd::bulk::compress(raw, 1) else {
+            break;
+        };
+        let header = ChunkHeader {
+            kind: bytes[4],
+            payload_len: stored.len() as u32,
+            raw_len: raw.len() as u32,
+            first_frame: field8(16),
+            frame_count: field(24),
+            payload_crc: crc32fast::hash(&stored),
+            start_ns: field8(32),
+            end_ns: field8(40),
+        };
+        out.extend_from_slice(&header.encode());
+        out.extend_from_slice(&stored);
+        pos = start + raw.len();
+    }
+    out.extend_from_slice(&input[pos..]);
+    out
+}
+
 fuzz_target!(|data: &[u8]| {
-    let mut reader = match CaptureReader::from_bytes(Path::new(LABEL), data.to_vec()) {
+    let Some((&mode, input)) = data.split_first() else {
+        return;
+    };
+    let bytes = if mode % 2 == 1 {
+        repair(input)
+    } else {
+        input.to_vec()
+    };
+    let mut reader = match CaptureReader::from_bytes(Path::new(LABEL), bytes) {
         Ok(reader) => reader,
         Err(err) => {
             let msg = err.to_string();

@@ -1,5 +1,7 @@
 //! Writes the seeds of the `capture` fuzz target (`fuzz/corpus/capture/`):
-//! small captures, clean, unfinished, cut and damaged.
+//! small captures, clean, unfinished, cut and damaged, each after a mode
+//! byte: 0 for the file as it is, 1 for the form whose payloads are stored
+//! uncompressed (the target compresses them and writes the checksums).
 //!
 //! BRIDGEKEEPER_FUZZ_CORPUS=$PWD/fuzz/corpus cargo test -p bridgekeeper-capture --test fuzz_seeds -- --ignored
 
@@ -8,6 +10,7 @@ mod common;
 use std::path::PathBuf;
 
 use bridgekeeper_capture::CaptureReader;
+use bridgekeeper_capture::format::{CHUNK_HEADER_LEN, PREAMBLE_LEN};
 use common::small_capture;
 
 #[test]
@@ -33,6 +36,30 @@ fn write_capture_seeds() {
     for (name, bytes) in seeds {
         // Every seed opens: the fuzzer starts from readable captures.
         CaptureReader::from_bytes(name.as_ref(), bytes.clone()).unwrap();
-        std::fs::write(dir.join(name), bytes).unwrap();
+        std::fs::write(dir.join(name), [&[0u8][..], &bytes].concat()).unwrap();
     }
+    std::fs::write(
+        dir.join("clean-uncompressed.bkcap"),
+        [&[1u8][..], &uncompressed(&clean[..index_offset])].concat(),
+    )
+    .unwrap();
+}
+
+/// The frames chunks of a capture with their payloads decompressed and
+/// `payload_len` set to the raw length (checksums are left as they were).
+fn uncompressed(capture: &[u8]) -> Vec<u8> {
+    let header_len = u32::from_le_bytes(capture[12..16].try_into().unwrap()) as usize;
+    let mut pos = PREAMBLE_LEN + header_len + 4;
+    let mut out = capture[..pos].to_vec();
+    while pos < capture.len() {
+        let mut header = capture[pos..pos + CHUNK_HEADER_LEN].to_vec();
+        let stored_len = u32::from_le_bytes(header[8..12].try_into().unwrap()) as usize;
+        let start = pos + CHUNK_HEADER_LEN;
+        let raw = zstd::bulk::decompress(&capture[start..start + stored_len], 1 << 24).unwrap();
+        header[8..12].copy_from_slice(&(raw.len() as u32).to_le_bytes());
+        out.extend_from_slice(&header);
+        out.extend_from_slice(&raw);
+        pos = start + stored_len;
+    }
+    out
 }
