@@ -5,7 +5,8 @@
 //! player measures it. Also the player thread's CPU time.
 //!
 //! `cargo bench -p bridgekeeper-capture --bench replay_timing`
-//! (`BK_BENCH_SECONDS`, default 10; `BK_BENCH_RUNS`, default 3)
+//! (`BK_BENCH_SECONDS`, default 10; `BK_BENCH_RUNS`, default 3;
+//! `BK_BENCH_CHUNK_MS`, the writer's chunk span, default 1000)
 
 mod common;
 
@@ -13,7 +14,9 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use bridgekeeper_capture::{CaptureReader, CaptureWriter, FileSink, PlayOptions, Player};
+use bridgekeeper_capture::{
+    CaptureReader, CaptureWriter, FileSink, PlayOptions, Player, WriterOptions,
+};
 use common::{acc_header, median_spread, thread_cpu, ticks, write_start, write_ticks};
 
 fn env_number(name: &str, default: u64) -> u64 {
@@ -30,19 +33,18 @@ fn us(d: Duration) -> f64 {
 fn main() {
     let seconds = env_number("BK_BENCH_SECONDS", 10);
     let runs = env_number("BK_BENCH_RUNS", 3);
-    let mut writer = CaptureWriter::new(
-        Vec::new(),
-        Path::new("replay"),
-        acc_header(),
-        Default::default(),
-    )
-    .unwrap();
+    let options = WriterOptions {
+        chunk_span: Duration::from_millis(env_number("BK_BENCH_CHUNK_MS", 1000)),
+        ..WriterOptions::default()
+    };
+    let mut writer =
+        CaptureWriter::new(Vec::new(), Path::new("replay"), acc_header(), options).unwrap();
     write_start(&mut writer);
     write_ticks(&mut writer, &ticks(0.0, seconds as f64));
     let (bytes, summary) = writer.finish_into_inner().unwrap();
     println!(
-        "capture: {} frames over {:?}",
-        summary.frames, summary.duration
+        "capture: {} frames over {:?} in {} chunks",
+        summary.frames, summary.duration, summary.chunks
     );
     let mut p99s = Vec::new();
     for run in 0..runs {
