@@ -541,9 +541,11 @@ fn existing_files_opens_only_what_the_linux_side_prepared() {
         );
     }
     assert_eq!(setup.failed[0].error, 2, "file not found");
-    assert_eq!(
-        setup.failed[1].error, 3,
-        "path not found: no Global directory"
+    // No Global directory: Wine says 2 here too, where Windows says 3.
+    assert!(
+        matches!(setup.failed[1].error, 2 | 3),
+        "{:?}",
+        setup.failed[1]
     );
     bridge.stop(LONG).expect("the bridge stops");
     assert_eq!(
