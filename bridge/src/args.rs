@@ -38,8 +38,8 @@ OPTIONS:
     --wait-for EXE         Follow processes with this exe name (case-insensitive). Repeat.
     --grace-ms MS          Wait this long after the last game process ends [default: 1000]
     --game-timeout-ms MS   Give up when no --wait-for exe shows up in time [default: 30000]
-    --stop-file FILE       Attach mode: stop when this Linux file exists
-    --stop-on-stdin-close  Attach mode: stop when standard input is closed
+    --stop-file FILE       Attach and serve mode: stop when this Linux file exists
+    --stop-on-stdin-close  Attach and serve mode: stop when standard input is closed
     --remove-files         Delete the backing files when the bridge stops (not with --serve)
     --existing-files       Open only backing files that exist (the caller made them, mode 0600);
                            a missing one fails, and no file or Global directory is created.

@@ -1,7 +1,8 @@
 //! Status events: one JSON object per line, written by the bridge.
 //!
 //! Every line carries the nonce the bridge was started with, so a reader can
-//! tell this run's events from an earlier run's (wine.md, pitfall 1).
+//! tell this run's events from an earlier run's (a status file, or a pipe
+//! Wine hands on, may still hold them).
 
 use serde::{Deserialize, Serialize};
 

@@ -105,7 +105,8 @@ fn open(path: &str, missing: Missing) -> Result<File, WinError> {
 
 /// Opens (or creates) a session's file, makes it at least `size` bytes
 /// long, and writes zeros over all of it: what an earlier session left is
-/// cleared (wine.md, matrix row 13), and every page is allocated now.
+/// cleared (a tmpfs file keeps its bytes after every handle closes, and a
+/// game would read them as its own), and every page is allocated now.
 ///
 /// tmpfs allocates pages lazily: a file only made longer would let the game
 /// map pages that a full `/dev/shm` cannot back, and its first write to one

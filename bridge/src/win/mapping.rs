@@ -65,7 +65,9 @@ pub struct Mapping {
     pub note: Option<&'static str>,
     /// The named section's view: the file itself in shared mode, someone
     /// else's memory in copy mode. Keeping it mapped keeps the section alive
-    /// across game restarts (wine.md, matrix rows 11 and 12).
+    /// across game restarts: a section lives while any handle or view of
+    /// it does, and a game that restarts while the bridge holds it gets the
+    /// file-backed section again instead of a new anonymous one.
     pub view: View,
     /// Copy mode: the file, and which way to copy.
     pub mirror: Option<Mirror>,
@@ -95,16 +97,14 @@ impl Mapping {
         })
     }
 
-    /// A copy-mode mapping: `section` is someone else's memory, seen
-    /// through `view`, and `mirror` is the file.
+    /// A copy-mode mapping of `size` bytes: `section` is someone else's
+    /// memory, seen through `view`, and `mirror` is the file.
     pub fn copied(
-        file_path: String,
-        file: File,
+        (file_path, file, size): (String, File, u64),
         (section, view): (Section, View),
         mirror: Mirror,
         note: &'static str,
     ) -> Self {
-        let size = view.len().min(mirror.file_view.len()) as u64;
         Mapping {
             file_path,
             size,
@@ -152,8 +152,7 @@ pub fn create(spec: &MappingSpec, dir: &str, missing: Missing) -> Result<Mapping
     })?;
     let mirror = Mirror::new(&file, size, Direction::SectionToFile)?;
     Ok(Mapping::copied(
-        file_path,
-        file,
+        (file_path, file, size),
         (section, view),
         mirror,
         COPY_MODE_NOTE,

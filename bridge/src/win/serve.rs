@@ -52,8 +52,7 @@ pub fn create(spec: &MappingSpec, dir: &str) -> Result<Mapping, WinError> {
     })?;
     let mirror = Mirror::new(&file, len, Direction::FileToSection)?;
     Ok(Mapping::copied(
-        file_path,
-        file,
+        (file_path, file, len),
         (section, view),
         mirror,
         SERVE_COPY_NOTE,
