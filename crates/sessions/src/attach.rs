@@ -349,3 +349,53 @@ impl ActiveSession {
         status
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::process::CommandExt;
+
+    use super::*;
+
+    /// A process that looks like one of the profile's exes in a Wine
+    /// prefix, with `appid` in its environment or none.
+    fn fake(exe: &str, appid: Option<&str>) -> std::process::Child {
+        let mut command = std::process::Command::new("sleep");
+        command
+            .arg0(exe)
+            .arg("30")
+            .env("WINEPREFIX", "/nonexistent/pfx")
+            .env_remove("SteamAppId")
+            .env_remove("SteamGameId")
+            .env_remove("STEAM_COMPAT_APP_ID");
+        if let Some(appid) = appid {
+            command.env("SteamAppId", appid);
+        }
+        command.spawn().unwrap()
+    }
+
+    /// On a machine where another program runs a process of the same exe
+    /// name without an appid (a test, a second copy of the game outside
+    /// Steam), `attach` must still pick the game's own process.
+    #[test]
+    fn the_process_carrying_the_appid_is_preferred() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("picked.toml"),
+            "id = \"picked\"\nname = \"Picked Sim\"\nappids = [4322]\n\
+             launcher_exes = [\"PickedLauncher.exe\"]\nlive_exes = [\"PickedSim.exe\"]\n\n\
+             [[mapping]]\nname = \"picked_page\"\nsize = 4096\n",
+        )
+        .unwrap();
+        let catalog = Catalog::load(Some(dir.path()));
+        let profile = &catalog.by_appid(4322).unwrap().profile;
+        let mut stranger = fake("PickedSim.exe", None);
+        let mut game = fake("PickedLauncher.exe", Some("4322"));
+        std::thread::sleep(Duration::from_millis(200));
+        let found = find_running(profile, 4322).map(|p| p.pid as u32);
+        for child in [&mut stranger, &mut game] {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+        assert_eq!(found, Some(game.id()), "not the stranger {}", stranger.id());
+    }
+}
