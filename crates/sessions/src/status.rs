@@ -274,13 +274,18 @@ mod tests {
         }
     }
 
+    /// The pid of a process that has ended (and been reaped).
+    fn ended_pid() -> u32 {
+        let mut ended = std::process::Command::new("true").spawn().unwrap();
+        ended.wait().unwrap();
+        ended.id()
+    }
+
     #[test]
     fn a_failed_session_shows_while_its_game_runs_and_is_swept_after() {
         let dir = tempfile::tempdir().unwrap();
         let registry = Registry::new(dir.path());
-        let mut ended = std::process::Command::new("true").spawn().unwrap();
-        let ended_pid = ended.id();
-        ended.wait().unwrap();
+        let ended_pid = ended_pid();
         registry
             .save(&failed_record("running", std::process::id()))
             .unwrap();
@@ -300,9 +305,7 @@ mod tests {
     fn a_crashed_sessions_files_go_at_the_next_sweep_unless_kept() {
         let dir = tempfile::tempdir().unwrap();
         let registry = Registry::new(dir.path());
-        let mut ended = std::process::Command::new("true").spawn().unwrap();
-        let ended_pid = ended.id();
-        ended.wait().unwrap();
+        let ended_pid = ended_pid();
         let mut crashed = failed_record("crashed", ended_pid);
         crashed.failure = None;
         crashed.mappings[0].file = dir.path().join("page");

@@ -11,6 +11,9 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 const WINDOWS_TARGET_DIR: &str = "target/windows";
 const TRIPLE: &str = "x86_64-pc-windows-gnu";
 
+/// The bridge's file name.
+pub const BRIDGE_EXE: &str = "bridgekeeper-bridge.exe";
+
 /// The Wine set-up shared by the tests of one binary.
 #[derive(Debug)]
 pub struct Wine {
@@ -47,13 +50,6 @@ pub fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-fn on_path(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|p| p.is_file())
-}
-
 /// The shared Wine set-up, or `None` (test skipped) when Wine is missing and
 /// `CI` is not `true`. Panics on any set-up failure.
 pub fn wine() -> Option<WineGuard> {
@@ -61,11 +57,8 @@ pub fn wine() -> Option<WineGuard> {
     static WINE: OnceLock<Option<Wine>> = OnceLock::new();
     let lock = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let wine = WINE.get_or_init(|| {
-        let Some(wine) = on_path("wine") else {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("wine is not installed, and CI=true forbids skipping: run scripts/test, which installs it");
-            }
-            eprintln!("SKIPPED: wine is not installed (scripts/test installs it)");
+        let Some(wine) = crate::desktop::tool("wine") else {
+            crate::skip("wine is not installed (scripts/test installs it)");
             return None;
         };
         let bin = build_windows_programs();
@@ -157,7 +150,7 @@ impl Wine {
 
     /// The bridge executable.
     pub fn bridge_exe(&self) -> PathBuf {
-        self.bin.join("bridgekeeper-bridge.exe")
+        self.bin.join(BRIDGE_EXE)
     }
 
     /// The test game executable.
