@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::SystemTime;
 
-use bridgekeeper_testkit::fake_proton::STARTUP_ENV;
+use bridgekeeper_testkit::fake_proton::{STARTUP_ENV, STEAM_EXE, STEAM_EXE_DIR};
 use bridgekeeper_testkit::game::TestGame;
 use bridgekeeper_testkit::procs::{
     cmdline, environ, parent_pid, pids_of_program, pids_where, start_ticks,
@@ -57,7 +57,7 @@ fn a_launch_runs_as_steam_and_proton_run_it_in_their_order() {
     let Some(world) = World::new("chain") else {
         return;
     };
-    let steam_exe_installed = world.wine.prefix.join("drive_c/windows/system32/steam.exe");
+    let steam_exe_installed = world.wine.prefix.join(STEAM_EXE_DIR).join("steam.exe");
     let lock = world.steam.compatdata.join("pfx.lock");
     let before = SystemTime::now();
     let startup_ms = 600;
@@ -92,7 +92,7 @@ fn a_launch_runs_as_steam_and_proton_run_it_in_their_order() {
     );
     let steam_exe_args = cmdline(steam_exe);
     assert!(
-        steam_exe_args[0].eq_ignore_ascii_case(r"c:\windows\system32\steam.exe"),
+        steam_exe_args[0].eq_ignore_ascii_case(STEAM_EXE),
         "Proton runs steam.exe from the prefix: {steam_exe_args:?}"
     );
     assert!(

@@ -19,7 +19,7 @@
 //!    ([`STARTUP_ENV`], default [`DEFAULT_STARTUP`]), Wine's environment,
 //!    the prefix set-up under `pfx.lock` (which installs `steam.exe` in the
 //!    prefix), `wineserver -w` for `waitforexitandrun`, then
-//!    `wine c:\windows\system32\steam.exe GAME ARGS`, whose Wine starts the
+//!    `wine STEAM_EXE GAME ARGS` ([`STEAM_EXE`]), whose Wine starts the
 //!    prefix's wineserver first;
 //! 4. `steam.exe`: the test game under that name (tests/testgame,
 //!    `steam_exe.rs`), which starts the game and waits;
@@ -37,8 +37,19 @@ pub const DEFAULT_STARTUP: Duration = Duration::from_millis(150);
 
 /// Where the fake Proton keeps its `steam.exe` (and the DLL it needs), as
 /// Proton keeps its Windows programs; the script installs them in the
-/// prefix's `system32`.
+/// prefix at [`STEAM_EXE`]'s folder.
 pub const WINDOWS_PROGRAMS_DIR: &str = "files/lib64/wine/x86_64-windows";
+
+/// The `steam.exe` the fake runs. Proton runs its built-in one in
+/// `system32`, which needs no DLL; the test program needs
+/// `bcryptprimitives.dll` beside it, and in `system32` that DLL would serve
+/// every program of the prefix and hide a bridge missing its own copy. So
+/// the fake uses the other place Proton puts a `steam.exe` and runs it from
+/// for a few games: Steam's folder in the prefix.
+pub const STEAM_EXE: &str = r"c:\Program Files (x86)\Steam\steam.exe";
+
+/// [`STEAM_EXE`]'s folder, under the prefix.
+pub const STEAM_EXE_DIR: &str = "drive_c/Program Files (x86)/Steam";
 
 /// Files the script installs from [`WINDOWS_PROGRAMS_DIR`] into the prefix.
 pub const PREFIX_FILES: [&str; 2] = ["steam.exe", "bcryptprimitives.dll"];
@@ -77,9 +88,10 @@ if [ "${PROTON_NO_FSYNC:-0}" != 0 ]; then unset WINEFSYNC; else export WINEFSYNC
 # Proton's Windows programs go into the prefix.
 (
     flock 9 || exit 1
+    mkdir -p "$WINEPREFIX/@STEAM_EXE_DIR@" || exit 1
     for file in @PREFIX_FILES@; do
         from="$proton/@WINDOWS_PROGRAMS_DIR@/$file"
-        to="$WINEPREFIX/drive_c/windows/system32/$file"
+        to="$WINEPREFIX/@STEAM_EXE_DIR@/$file"
         if ! cmp -s "$from" "$to"; then
             cp "$from" "$to.new" && mv -f "$to.new" "$to" || exit 1
         fi
@@ -100,7 +112,7 @@ case $verb in
         echo "fake proton: Need a verb." >&2
         exit 1 ;;
 esac
-"$proton/files/bin/wine" 'c:\windows\system32\steam.exe' "$@"
+"$proton/files/bin/wine" '@STEAM_EXE@' "$@"
 "#;
 
 /// The fake `proton` script, pausing `startup` unless [`STARTUP_ENV`] says
@@ -110,6 +122,8 @@ pub fn proton_script(startup: Duration) -> String {
         .replace("@STARTUP_MS@", &startup.as_millis().to_string())
         .replace("@PREFIX_FILES@", &PREFIX_FILES.join(" "))
         .replace("@WINDOWS_PROGRAMS_DIR@", WINDOWS_PROGRAMS_DIR)
+        .replace("@STEAM_EXE_DIR@", STEAM_EXE_DIR)
+        .replace("@STEAM_EXE@", STEAM_EXE)
 }
 
 /// The fake Proton's `files/bin/wine`: Debian's.
@@ -168,7 +182,13 @@ mod tests {
         let script = proton_script(Duration::from_millis(250));
         assert!(script.contains("BRIDGEKEEPER_FAKE_PROTON_STARTUP_MS:-250}"));
         assert!(script.contains("for file in steam.exe bcryptprimitives.dll; do"));
-        for placeholder in ["@STARTUP_MS@", "@PREFIX_FILES@", "@WINDOWS_PROGRAMS_DIR@"] {
+        for placeholder in [
+            "@STARTUP_MS@",
+            "@PREFIX_FILES@",
+            "@WINDOWS_PROGRAMS_DIR@",
+            "@STEAM_EXE_DIR@",
+            "@STEAM_EXE@",
+        ] {
             assert!(!script.contains(placeholder), "{placeholder} is filled");
         }
         assert!(script.contains(STARTUP_ENV));

@@ -5,6 +5,7 @@
 //! - [`shm`]: a private directory under `/dev/shm` per test, and reads and
 //!   writes of the files in it;
 //! - [`game`]: the test game (`tests/testgame`) as a running process;
+//! - [`raw_bridge`]: a bridge with any arguments, prefix and exe name;
 //! - [`steam_fixture`]: realistic Steam trees (libraries, manifests,
 //!   Protons, prefixes) for discovery tests and benchmarks;
 //! - [`steam`]: a Steam tree built with it whose Proton runs a game the way
@@ -25,6 +26,7 @@ pub mod fake_proton;
 pub mod game;
 pub mod output;
 pub mod procs;
+pub mod raw_bridge;
 pub mod scratch;
 pub mod shm;
 pub mod steam;
