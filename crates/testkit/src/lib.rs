@@ -6,11 +6,14 @@
 //!   writes of the files in it;
 //! - [`game`]: the test game (`tests/testgame`) as a running process;
 //! - [`world`]: Wine, a fake Steam tree and an isolated app, for session
-//!   tests; [`tmpfs`]: a small tmpfs to stand for a full `/dev/shm`.
+//!   tests; [`tmpfs`]: a small tmpfs to stand for a full `/dev/shm`;
+//! - [`dbus`]: a private session bus, a stand-in notification server and a
+//!   signal recorder.
 //!
 //! Without Wine the tests skip, except when `CI=true`, where they fail.
 
 pub mod app;
+pub mod dbus;
 pub mod game;
 pub mod shm;
 pub mod steam;
