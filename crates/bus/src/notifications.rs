@@ -47,27 +47,18 @@ pub fn of(event: &SessionEvent) -> Option<Notification> {
     }
 }
 
-fn names(
-    status: &SessionStatus,
-    keep: impl Fn(&bridgekeeper_sessions::status::MappingStatus) -> bool,
-) -> Vec<&str> {
-    status
-        .mappings
-        .iter()
-        .filter(|m| keep(m))
-        .map(|m| m.name.as_str())
-        .collect()
-}
-
 fn bridged(status: &SessionStatus) -> Notification {
     let failed: Vec<String> = status
         .mappings
         .iter()
         .filter_map(|m| Some(format!("{}: {}", m.name, m.error.as_ref()?)))
         .collect();
-    let copied = names(status, |m| {
-        m.error.is_none() && m.mode == Some(MappingMode::Copy)
-    });
+    let copied: Vec<&str> = status
+        .mappings
+        .iter()
+        .filter(|m| m.error.is_none() && m.mode == Some(MappingMode::Copy))
+        .map(|m| m.name.as_str())
+        .collect();
     let game = &status.game;
     if !failed.is_empty() {
         return Notification {
@@ -214,8 +205,78 @@ fn escape(text: &str) -> String {
 mod tests {
     use super::*;
 
+    use bridgekeeper_protocol::Event;
+    use bridgekeeper_sessions::{SessionKind, SessionMapping, SessionRecord};
+
     #[test]
     fn markup_is_escaped() {
         assert_eq!(escape("a<b>&c"), "a&lt;b&gt;&amp;c");
+    }
+
+    fn record() -> SessionRecord {
+        SessionRecord {
+            id: "1-n".into(),
+            appid: 1,
+            game: "Part Sim".into(),
+            profile: "part".into(),
+            kind: SessionKind::Launcher,
+            prefix: "/pfx".into(),
+            proton: None,
+            mappings: ["part_a", "part_b"]
+                .iter()
+                .map(|name| SessionMapping {
+                    name: name.to_string(),
+                    file: format!("/dev/shm/{name}").into(),
+                    size: 4096,
+                    mode: None,
+                    error: None,
+                })
+                .collect(),
+            bridge_pid: None,
+            owner_pid: std::process::id(),
+            owner_start_time:
+                bridgekeeper_host::process_info::start_time(std::process::id() as i32).unwrap_or(0),
+            nonce: "n".into(),
+            events_file: "/nonexistent".into(),
+            started_at: 1,
+            keep_files: false,
+            failure: None,
+        }
+    }
+
+    #[test]
+    fn failed_mappings_make_a_partly_bridged_game_and_an_end_says_nothing() {
+        let status = SessionStatus::with_events(
+            &record(),
+            vec![
+                Event::Ready {
+                    name: "part_a".into(),
+                    file: "/dev/shm/part_a".into(),
+                    size: 4096,
+                    mode: MappingMode::Shared,
+                    note: None,
+                },
+                Event::Failed {
+                    name: "part_b".into(),
+                    error: 5,
+                    message: "access denied".into(),
+                },
+                Event::SetupIncomplete {
+                    shared: 1,
+                    copy: 0,
+                    failed: 1,
+                },
+            ],
+        );
+        let started = SessionEvent::Started(Box::new(status.clone()));
+        assert_eq!(
+            of(&started),
+            Some(Notification {
+                summary: "Part Sim is partly bridged".into(),
+                body: "Not bridged: part_b: access denied.".into(),
+                urgency: Urgency::Critical,
+            })
+        );
+        assert_eq!(of(&SessionEvent::Ended(Box::new(status))), None);
     }
 }

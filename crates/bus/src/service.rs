@@ -28,6 +28,9 @@ use crate::names::{BUS_NAME, OBJECT_PATH};
 use crate::notifications::{self, Notifier};
 use crate::wire;
 
+/// How long this process waits for the bus or the notification server.
+const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Which bus to serve on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Bus {
@@ -68,6 +71,9 @@ impl Service {
             Bus::Address(address) => Builder::address(address.as_str())?,
         };
         let connection = builder
+            // A notification server that hangs must not hold up the events
+            // behind it: this process's own calls give up after a while.
+            .method_timeout(CALL_TIMEOUT)
             .serve_at(OBJECT_PATH, Bridgekeeper1::new(Arc::clone(&backend)))?
             .build()?;
         // No flags: queue behind an owner, never replace one. (zbus's
@@ -87,7 +93,9 @@ impl Service {
         let pump = Pump {
             connection: connection.clone(),
             emitter,
-            notifier: Notifier::new(&connection).ok(),
+            notifier: Notifier::new(&connection)
+                .inspect_err(|err| tracing::warn!("no desktop notifications: {err}"))
+                .ok(),
             backend,
         };
         let flag = Arc::clone(&stop);

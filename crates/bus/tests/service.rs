@@ -502,3 +502,41 @@ fn without_a_catalog_entry_attach_says_no_profile() {
         "{stderr}"
     );
 }
+
+/// The `<interface>` element of `xml` for the interface, line by line.
+fn interface_element(xml: &str) -> Vec<String> {
+    let start = format!("<interface name=\"{INTERFACE}\">");
+    xml.lines()
+        .skip_while(|l| l.trim() != start)
+        .take_while(|l| l.trim() != "</interface>")
+        .map(|l| l.trim_end().to_string())
+        .collect()
+}
+
+#[test]
+fn the_introspection_in_docs_dbus_md_is_what_the_service_serves() {
+    let Some(bus) = PrivateBus::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let _service = start(TestBackend::new("test", &Registry::new(dir.path())), &bus);
+    let connection = bus.connect();
+    let served = zbus::blocking::fdo::IntrospectableProxy::builder(&connection)
+        .destination(BUS_NAME)
+        .unwrap()
+        .path(bridgekeeper_bus::OBJECT_PATH)
+        .unwrap()
+        .build()
+        .unwrap()
+        .introspect()
+        .unwrap();
+    let docs_file = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/dbus.md");
+    let docs = std::fs::read_to_string(docs_file).unwrap();
+    let served = interface_element(&served);
+    assert!(served.len() > 50, "{served:#?}");
+    assert_eq!(
+        interface_element(&docs),
+        served,
+        "docs/dbus.md's introspection differs from the interface; paste the new one there"
+    );
+}
