@@ -5,6 +5,7 @@
 //! - [`shm`]: a private directory under `/dev/shm` per test, and reads and
 //!   writes of the files in it;
 //! - [`game`]: the test game (`tests/testgame`) as a running process;
+//! - [`raw_bridge`]: a bridge with any arguments, prefix and exe name;
 //! - [`world`]: Wine, a fake Steam tree and an isolated app, for session
 //!   tests; [`tmpfs`]: a small tmpfs to stand for a full `/dev/shm`;
 //! - [`dbus`]: a private session bus, a stand-in notification server and a
@@ -15,6 +16,7 @@
 pub mod app;
 pub mod dbus;
 pub mod game;
+pub mod raw_bridge;
 pub mod shm;
 pub mod steam;
 pub mod steam_fixture;

@@ -150,8 +150,13 @@ impl Wine {
 
     /// `wine <exe>` in the shared prefix.
     pub fn command(&self, exe: impl AsRef<OsStr>) -> Command {
+        self.command_in(&self.prefix, exe)
+    }
+
+    /// `wine <exe>` in `prefix`.
+    pub fn command_in(&self, prefix: &Path, exe: impl AsRef<OsStr>) -> Command {
         let mut command = Command::new(&self.wine);
-        wine_env(&mut command, &self.prefix).arg(exe);
+        wine_env(&mut command, prefix).arg(exe);
         command
     }
 
@@ -193,13 +198,32 @@ impl Wine {
         .expect("copying bcryptprimitives.dll");
     }
 
+    /// Copies the bridge into `dir` as `name` (with the DLL it needs), as
+    /// the Linux side does for a stand-in with the game's exe name.
+    pub fn bridge_as(&self, dir: &Path, name: &str) -> PathBuf {
+        std::fs::create_dir_all(dir).expect("creating the stand-in's folder");
+        let exe = dir.join(name);
+        std::fs::copy(self.bridge_exe(), &exe).expect("copying the bridge");
+        std::fs::copy(
+            self.bin.join("bcryptprimitives.dll"),
+            dir.join("bcryptprimitives.dll"),
+        )
+        .expect("copying bcryptprimitives.dll");
+        exe
+    }
+
     /// Runs `wineserver -w` for the prefix and returns how long it took.
     pub fn wineserver_wait(&self) -> std::time::Duration {
-        let started = std::time::Instant::now();
-        let status = wine_env(Command::new("wineserver").arg("-w"), &self.prefix)
-            .status()
-            .expect("running wineserver -w");
-        assert!(status.success());
-        started.elapsed()
+        wineserver_wait_in(&self.prefix)
     }
+}
+
+/// Runs `wineserver -w` for `prefix` and returns how long it took.
+pub fn wineserver_wait_in(prefix: &Path) -> std::time::Duration {
+    let started = std::time::Instant::now();
+    let status = wine_env(Command::new("wineserver").arg("-w"), prefix)
+        .status()
+        .expect("running wineserver -w");
+    assert!(status.success());
+    started.elapsed()
 }

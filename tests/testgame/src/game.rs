@@ -14,20 +14,26 @@ use windows_sys::Win32::System::Memory::{
 use crate::MAGIC;
 use crate::clock;
 
-struct Options {
-    maps: Vec<(String, usize)>,
+pub(crate) struct Options {
+    pub(crate) maps: Vec<(String, usize)>,
     rate: u32,
-    run: Duration,
-    stop_file: Option<String>,
+    pub(crate) run: Duration,
+    pub(crate) stop_file: Option<String>,
     exit_code: i32,
     delay: Duration,
     restart_file: Option<String>,
     crash_after: Option<Duration>,
     clock: bool,
     program: Vec<String>,
+    /// Tool mode: create the section instead of opening it.
+    pub(crate) create: bool,
+    /// Tool mode: the value to write at offset 8.
+    pub(crate) write: Option<u32>,
+    /// Tool mode: exe names to look for in the process list.
+    pub(crate) find_exe: Vec<String>,
 }
 
-fn say(text: &str) {
+pub(crate) fn say(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "testgame: {text}");
     let _ = out.flush();
@@ -45,6 +51,9 @@ fn parse(args: &[String]) -> Result<Options, String> {
         crash_after: None,
         clock: false,
         program: Vec::new(),
+        create: false,
+        write: None,
+        find_exe: Vec::new(),
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -70,6 +79,9 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--exit-code" => o.exit_code = value()?.parse().map_err(|_| "bad code")?,
             "--stop-file" => o.stop_file = Some(value()?),
             "--clock" => o.clock = true,
+            "--create" => o.create = true,
+            "--write" => o.write = Some(value()?.parse().map_err(|_| "bad value")?),
+            "--find-exe" => o.find_exe.push(value()?),
             "--" => {
                 o.program = it.by_ref().cloned().collect();
             }
@@ -106,8 +118,9 @@ pub fn main() -> i32 {
     match mode {
         "game" => game(&options),
         "launcher" => launcher(&options),
+        "tool" => crate::tool::main(&options),
         _ => {
-            say("usage error: the first argument is `game` or `launcher`");
+            say("usage error: the first argument is `game`, `launcher` or `tool`");
             2
         }
     }
@@ -271,7 +284,7 @@ fn game(options: &Options) -> i32 {
 }
 
 /// The Windows form of a Linux path.
-fn wine_path(linux: &str) -> String {
+pub(crate) fn wine_path(linux: &str) -> String {
     format!(r"\\?\unix{}", linux.replace('/', "\\"))
 }
 
@@ -287,12 +300,12 @@ fn crash(counter: u32) -> ! {
     unreachable!("writing through a null pointer faults")
 }
 
-unsafe fn write_u32(view: *mut u8, offset: usize, value: u32) {
+pub(crate) unsafe fn write_u32(view: *mut u8, offset: usize, value: u32) {
     // SAFETY: the caller keeps offset + 4 inside the view.
     unsafe { view.add(offset).cast::<u32>().write_volatile(value) }
 }
 
-unsafe fn read_u32(view: *mut u8, offset: usize) -> u32 {
+pub(crate) unsafe fn read_u32(view: *mut u8, offset: usize) -> u32 {
     // SAFETY: the caller keeps offset + 4 inside the view.
     unsafe { view.add(offset).cast::<u32>().read_volatile() }
 }

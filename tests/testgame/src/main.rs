@@ -22,6 +22,8 @@
 //!                                [--restart-file LINUX_PATH] [--crash-after-ms MS]
 //!                                [--clock]
 //! bridgekeeper-testgame.exe launcher [--delay-ms MS] [--exit-code N] -- PROGRAM ARGS...
+//! bridgekeeper-testgame.exe tool --map NAME=SIZE [--create] [--write U32] [--find-exe EXE]...
+//!                                [--run-ms MS] [--stop-file LINUX_PATH]
 //! ```
 //!
 //! When the `--restart-file` appears, the game closes every section and
@@ -29,12 +31,22 @@
 //! race session and starting the next; `--crash-after-ms` dies of an access violation.
 //!
 //! `launcher` starts PROGRAM and exits early, like the launchers of AMS2 and
-//! Le Mans Ultimate. Every step is reported on stdout as `testgame: ...`.
+//! Le Mans Ultimate.
+//!
+//! `tool` plays a telemetry tool (SimHub, CrewChief) in its own prefix: it
+//! reports the processes named by `--find-exe` (as tools find the game),
+//! opens the section by name (or, with `--create`, creates it first, as
+//! tools that start before the game do), reports the game's counter moving,
+//! keeps writing `--write`'s value at offset 8 and reports when the game's
+//! echo at offset 12 shows it. Every step is reported on stdout as
+//! `testgame: ...`.
 
 #[cfg(windows)]
 mod clock;
 #[cfg(windows)]
 mod game;
+#[cfg(windows)]
+mod tool;
 
 /// The magic number at offset 0.
 pub const MAGIC: u32 = 0x4B42_5447;
