@@ -1,6 +1,7 @@
 //! Auto-attach in the desktop app: the library's watcher
 //! ([`bridgekeeper_sessions::watcher`]) on a thread while auto-attach is on;
-//! its notices go into the shared state.
+//! its notices go into the shared state, and its refusals to the session
+//! events (for the D-Bus signal and the notification).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -8,15 +9,25 @@ use std::sync::mpsc;
 
 use crate::actions;
 use crate::state::{SharedState, lock};
+use bridgekeeper_sessions::events::{EventSender, Refusal};
 use bridgekeeper_sessions::watcher::{Notice, Watcher};
 
 /// Starts and stops the watcher to follow the auto-attach setting.
 #[derive(Debug, Default)]
 pub struct AutoAttach {
     stop: Option<Arc<AtomicBool>>,
+    events: Option<EventSender>,
 }
 
 impl AutoAttach {
+    /// A watcher whose refusals also go to `events`.
+    pub fn reporting_to(events: EventSender) -> AutoAttach {
+        AutoAttach {
+            stop: None,
+            events: Some(events),
+        }
+    }
+
     /// Starts or stops the watcher to match the settings.
     pub fn sync(&mut self, shared: &SharedState) {
         let (want, config, catalog) = {
@@ -40,9 +51,10 @@ impl AutoAttach {
                         .run(&flag)
                 });
                 let state = shared.clone();
+                let events = self.events.clone();
                 std::thread::spawn(move || {
                     for notice in rx {
-                        on_notice(&state, notice);
+                        on_notice(&state, notice, events.as_ref());
                     }
                 });
                 self.stop = Some(stop);
@@ -67,7 +79,13 @@ impl Drop for AutoAttach {
     }
 }
 
-fn on_notice(shared: &SharedState, notice: Notice) {
+fn on_notice(shared: &SharedState, notice: Notice, events: Option<&EventSender>) {
+    if let Some(events) = events {
+        let catalog = lock(shared).catalog.clone();
+        if let Some(refusal) = Refusal::of_notice(&notice, &catalog.read()) {
+            events.refused(refusal);
+        }
+    }
     {
         let mut s = lock(shared);
         match notice {

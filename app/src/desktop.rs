@@ -18,6 +18,7 @@ use crate::auto_attach::AutoAttach;
 use crate::state::{DesktopState, Env, SharedState, lock};
 use crate::tray::{Tray, TrayCommand, menu_model};
 use crate::ui::{BridgekeeperApp, Tab};
+use bridgekeeper_bus::Backend as _;
 
 /// Set (to anything) to start in the tray only.
 pub const HIDDEN_ENV: &str = "BRIDGEKEEPER_HIDDEN";
@@ -146,6 +147,13 @@ pub fn run() -> anyhow::Result<ExitCode> {
     let shared = state.shared();
     actions::run(&shared, Action::RefreshGames);
     actions::refresh_sessions(&shared);
+    // The D-Bus interface and notifications (one owner at a time: with
+    // `bridgekeeper watch` running too, whichever started first serves).
+    let registry = crate::bus::DesktopBackend(shared.clone()).registry();
+    let (_bus, bus_events) = crate::bus::start(
+        Arc::new(crate::bus::DesktopBackend(shared.clone())),
+        registry,
+    );
 
     let (tx, rx) = mpsc::channel();
     let (entries, look) = menu_model::of_state(&lock(&shared));
@@ -162,7 +170,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         shared: shared.clone(),
         tray: RefCell::new(tray),
         commands: rx,
-        watcher: RefCell::new(AutoAttach::default()),
+        watcher: RefCell::new(AutoAttach::reporting_to(bus_events)),
         quit: Cell::new(false),
         last_tick: Cell::new(Instant::now()),
     };

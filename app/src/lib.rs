@@ -12,12 +12,15 @@
 //! - [`settings`] keeps the app's settings and the autostart entry;
 //! - [`desktop`] ties the program to its desktop file and launch option;
 //! - [`host`] reaches host processes and programs from inside a Flatpak
-//!   sandbox.
+//!   sandbox;
+//! - [`bus`] serves the D-Bus interface and sends desktop notifications,
+//!   for the desktop app and `watch`.
 
 #[cfg(feature = "gui")]
 pub mod actions;
 #[cfg(feature = "gui")]
 mod auto_attach;
+pub mod bus;
 pub mod cli;
 #[cfg(feature = "gui")]
 pub mod desktop;

@@ -30,19 +30,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 println!("stopped:");
                 print_session(&status);
             }
-            StopOutcome::EndsWithGame(record) => {
-                eprintln!(
-                    "bridgekeeper: {} was started with `bridgekeeper run`; its bridge is the game's parent and \
-                     ends with the game. Quit the game to end the session.",
-                    record.game
-                );
-                code = ExitCode::from(1);
-            }
-            StopOutcome::TimedOut(record) => {
-                eprintln!(
-                    "bridgekeeper: the bridge of {} did not stop within 10 s",
-                    record.game
-                );
+            other => {
+                eprintln!("bridgekeeper: {other}");
                 code = ExitCode::from(1);
             }
         }

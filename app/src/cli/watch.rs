@@ -10,7 +10,11 @@ use parking_lot::RwLock;
 
 use bridgekeeper_profiles::{Catalog, CatalogReloader, default_user_dir};
 use bridgekeeper_sessions::SessionConfig;
+use bridgekeeper_sessions::events::Refusal;
+use bridgekeeper_sessions::settings::Settings;
 use bridgekeeper_sessions::watcher::{Notice, Watcher};
+
+use crate::bus::WatchBackend;
 
 use super::session_view::print_session;
 
@@ -30,13 +34,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let _reload = user_dir
         .as_deref()
         .and_then(|dir| CatalogReloader::start(dir, Arc::clone(&catalog)).ok());
+    // The D-Bus interface and notifications (one owner at a time: with the
+    // desktop app running too, whichever started first serves).
+    let backend = WatchBackend {
+        sessions: Ok(config.clone()),
+        catalog: Arc::clone(&catalog),
+        settings_file: Settings::default_path(),
+    };
+    let (_service, events) = crate::bus::start(Arc::new(backend), config.registry.clone());
     let (sender, notices) = mpsc::channel();
-    let mut supervisor = Watcher::new(config, catalog, sender);
+    let mut supervisor = Watcher::new(config, Arc::clone(&catalog), sender);
     std::thread::spawn(move || supervisor.run(&AtomicBool::new(false)));
     eprintln!(
         "bridgekeeper: watching for supported games (Ctrl-C to stop; running bridges end with their games)"
     );
     for notice in notices {
+        if let Some(refusal) = Refusal::of_notice(&notice, &catalog.read()) {
+            events.refused(refusal);
+        }
         if args.json {
             println!("{}", notice_json(&notice));
             continue;

@@ -39,6 +39,10 @@ impl SettingsPanel {
         changed |= ui
             .checkbox(&mut s.keep_files, "Keep the /dev/shm files after a session")
             .changed();
+        changed |= ui
+            .checkbox(&mut s.notifications, "Show desktop notifications")
+            .on_hover_text("a game bridged (zero copy or copy, and why), not bridged (why), a problem with a mapping's file")
+            .changed();
         ui.add_enabled_ui(s.auto_attach, |ui| {
             ui.label("Auto-attach per game:");
             let games: Vec<(u32, String)> = state

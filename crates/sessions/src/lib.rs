@@ -23,6 +23,7 @@ pub mod backing_files;
 pub mod clash;
 pub mod config;
 pub mod ending;
+pub mod events;
 pub mod launch;
 pub mod process_scan;
 pub mod registry;

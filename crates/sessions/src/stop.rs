@@ -32,6 +32,28 @@ pub struct StopError {
     pub source: OwnedError,
 }
 
+impl std::fmt::Display for StopOutcome {
+    /// What happened, in a sentence that says what to do when the session
+    /// did not stop.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StopOutcome::Stopped(status) => write!(f, "the bridge of {} stopped", status.game),
+            StopOutcome::EndsWithGame(record) => write!(
+                f,
+                "{} was started with `bridgekeeper run`; its bridge is the game's parent and \
+                 ends with the game. Quit the game to end the session.",
+                record.game
+            ),
+            StopOutcome::TimedOut(record) => write!(
+                f,
+                "the bridge of {} did not stop within {} s",
+                record.game,
+                STOP_TIMEOUT.as_secs()
+            ),
+        }
+    }
+}
+
 /// Asks every live attach session of `appid` to stop, and waits for each.
 /// An empty list means there was none. The stop file is created new in the
 /// registry folder, never through a link.

@@ -91,7 +91,10 @@ impl App {
             .env("BRIDGEKEEPER_SHM_DIR", &self.shm)
             .env("BRIDGEKEEPER_BRIDGE_DIR", &self.bridge_dir)
             .env("WINEDEBUG", "-all")
-            .env_remove("DISPLAY");
+            .env_remove("DISPLAY")
+            // Off the user's session bus (no D-Bus name, no notifications
+            // from tests); a test that wants a bus sets its own.
+            .env_remove("DBUS_SESSION_BUS_ADDRESS");
         command
     }
 

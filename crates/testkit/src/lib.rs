@@ -16,11 +16,16 @@
 //! - [`procs`], [`output`], [`scratch`]: processes in `/proc`, a child's
 //!   output, a scratch directory kept when a test fails;
 //! - [`desktop`]: tools, a private D-Bus session bus, Xvfb.
+//! - [`world`]: Wine, a fake Steam tree and an isolated app, for session
+//!   tests; [`tmpfs`]: a small tmpfs to stand for a full `/dev/shm`;
+//! - [`dbus`]: a private session bus, a stand-in notification server and a
+//!   signal recorder.
 //!
 //! Without Wine (or another tool a test needs) the tests skip, except when
 //! `CI=true`, where they fail ([`skip`]).
 
 pub mod app;
+pub mod dbus;
 pub mod desktop;
 pub mod fake_proton;
 pub mod game;

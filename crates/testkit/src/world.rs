@@ -201,10 +201,17 @@ impl World {
 
     /// Starts `bridgekeeper watch --json`.
     pub fn watcher(&self) -> Watcher {
+        self.watcher_with(&[])
+    }
+
+    /// Starts `bridgekeeper watch --json` with `env` added to the app's
+    /// environment (a session bus, a settings folder).
+    pub fn watcher_with(&self, env: &[(&str, &std::ffi::OsStr)]) -> Watcher {
         let mut child = self
             .app
             .command()
             .args(["watch", "--json"])
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stdin(Stdio::null())
             .spawn()

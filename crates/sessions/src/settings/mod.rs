@@ -26,6 +26,9 @@ pub struct Settings {
     pub keep_files: bool,
     /// Start in the tray at login (mirrors the autostart entry).
     pub start_at_login: bool,
+    /// Show desktop notifications: a game bridged (zero copy or copy, and
+    /// why), not bridged (why), a problem with a mapping's file.
+    pub notifications: bool,
 }
 
 impl Default for Settings {
@@ -37,6 +40,7 @@ impl Default for Settings {
             extra_profile_dirs: Vec::new(),
             keep_files: false,
             start_at_login: false,
+            notifications: true,
         }
     }
 }
@@ -96,6 +100,7 @@ mod tests {
         s.keep_files = true;
         s.profiles_dir = Some("/tmp/p".into());
         s.extra_profile_dirs = vec!["/tmp/shared profiles".into()];
+        s.notifications = false;
         s.save(&path).unwrap();
         assert_eq!(Settings::load(&path).0, s);
         assert!(!s.auto_attach_for(805_550));
@@ -104,5 +109,19 @@ mod tests {
         let (loaded, problem) = Settings::load(&path);
         assert_eq!(loaded, Settings::default());
         assert!(problem.unwrap().contains("not valid"));
+    }
+
+    #[test]
+    fn notifications_are_on_unless_turned_off() {
+        assert!(
+            toml::from_str::<Settings>("keep_files = true")
+                .unwrap()
+                .notifications
+        );
+        assert!(
+            !toml::from_str::<Settings>("notifications = false")
+                .unwrap()
+                .notifications
+        );
     }
 }
