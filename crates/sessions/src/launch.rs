@@ -161,6 +161,7 @@ pub fn plan(
     command.nonce = nonce;
     command.wait_for = followed_exes(profile);
     command.remove_files = !config.keep_files;
+    command.existing_files = true;
     command.status_file = Some(events_file);
     let rewritten = steam.with_bridge(args, &bridge.exe, &command.bridge_args());
 
@@ -240,6 +241,31 @@ mod tests {
             launch.command
         );
         assert_eq!(launch.command.last(), steam_args().last());
+    }
+
+    /// The files are made and checked here, so the bridge is told to open
+    /// only those (`--existing-files`); it starts the game itself, so it is
+    /// not told the game runs already.
+    #[test]
+    fn the_bridge_opens_only_the_private_files_prepared_for_it() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let config = config(tmp.path());
+        let launch = plan_in(b"SteamLibrary", &config, tmp.path());
+        let session = launch.session.as_ref().expect("bridged");
+        assert!(
+            launch.command.contains(&OsString::from("--existing-files")),
+            "{:?}",
+            launch.command
+        );
+        assert!(!launch.command.contains(&OsString::from("--game-running")));
+        for mapping in &session.mappings {
+            let mode = std::fs::metadata(&mapping.file)
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{}", mapping.file.display());
+        }
     }
 
     /// Found by the `launch_command` fuzz target: the bridge refuses a
