@@ -107,6 +107,13 @@ pub fn plan(
             );
         }
     }
+    if let Some(why) = unstartable_exe(steam.game_exe(args)) {
+        return LaunchPlan::unchanged(
+            args,
+            log_file,
+            format!("{} is not bridged: {why}", profile.name),
+        );
+    }
     let prefix = compatdata.join("pfx");
     let specs = profile_specs(profile);
     let files: Vec<PathBuf> = specs
@@ -177,6 +184,34 @@ pub fn plan(
         log_file: Some(compatdata.join(LOG_FILE)),
         session: Some(session),
     }
+}
+
+/// Why the bridge could not start the game `exe`, if it could not. The
+/// bridge gets the exe as an argument, which Wine converts to UTF-16, and
+/// starts it with `CreateProcessW` from a command line, which takes the
+/// program name up to the closing quote, without escapes. So an exe path
+/// that is not valid UTF-8 (Wine turns it into U+FFFD, another path), that
+/// holds a `"` (Wine escapes it, and the name ends there), or that ends
+/// with a `\` (doubled before a closing quote) would not start; Proton
+/// alone starts such a game, so the command stays as it is.
+fn unstartable_exe(exe: &OsStr) -> Option<String> {
+    let shown = exe.to_string_lossy();
+    let Some(text) = exe.to_str() else {
+        return Some(format!(
+            "the game's path {shown} is not valid UTF-8, which Wine would change on its way to the bridge"
+        ));
+    };
+    if text.contains('"') {
+        return Some(format!(
+            "the game's path {text} holds a '\"', which ends a program name in a Windows command line"
+        ));
+    }
+    if text.ends_with('\\') {
+        return Some(format!(
+            "the game's path {text} ends with '\\', which a Windows command line cannot pass on as it is"
+        ));
+    }
+    None
 }
 
 #[cfg(test)]
@@ -290,6 +325,37 @@ mod tests {
                 "{:?}",
                 launch.log
             );
+            assert_eq!(std::fs::read_dir(&config.shm_dir).unwrap().count(), 0);
+        }
+    }
+
+    /// Found by the `launch_command` fuzz target's model of Wine, and
+    /// confirmed under real Wine by `tests/launch_args.rs`: the bridge could
+    /// not start these games.
+    #[test]
+    fn a_game_path_the_bridge_cannot_start_leaves_the_command_unchanged() {
+        for (exe, why) in [
+            (
+                &b"/mnt/games/Steam Library \"2\"/AssettoCorsa.exe"[..],
+                "holds a '\"'",
+            ),
+            (
+                b"/mnt/jeux/Biblioth\xe8que/AssettoCorsa.exe",
+                "not valid UTF-8",
+            ),
+            (b"/mnt/games/AssettoCorsa.exe\\", "ends with '\\'"),
+        ] {
+            let tmp = tempfile::tempdir().unwrap();
+            let config = config(tmp.path());
+            let mut args = steam_args();
+            *args.last_mut().unwrap() = OsStr::from_bytes(exe).into();
+            let compatdata = tmp.path().join("steamapps/compatdata/244210");
+            let var =
+                |key: &str| (key == "STEAM_COMPAT_DATA_PATH").then(|| compatdata.clone().into());
+            let launch = plan(&args, var, &Catalog::builtin(), Ok(&config));
+            assert!(launch.session.is_none(), "{:?}", launch.log);
+            assert_eq!(launch.command, args);
+            assert!(launch.log[0].contains(why), "{:?}", launch.log);
             assert_eq!(std::fs::read_dir(&config.shm_dir).unwrap().count(), 0);
         }
     }

@@ -24,6 +24,8 @@
 //! bridgekeeper-testgame.exe launcher [--delay-ms MS] [--exit-code N] -- PROGRAM ARGS...
 //! bridgekeeper-testgame.exe tool --map NAME=SIZE [--create] [--write U32] [--find-exe EXE]...
 //!                                [--run-ms MS] [--stop-file LINUX_PATH]
+//! bridgekeeper-testgame.exe echo-args [ANY...]
+//! BRIDGEKEEPER_TESTGAME_ECHO_ARGS=1 bridgekeeper-testgame.exe [ANY...]
 //! ```
 //!
 //! When the `--restart-file` appears, the game closes every section and
@@ -40,9 +42,15 @@
 //! keeps writing `--write`'s value at offset 8 and reports when the game's
 //! echo at offset 12 shows it. Every step is reported on stdout as
 //! `testgame: ...`.
+//!
+//! `echo-args` reports the command line and the arguments as the program
+//! received them (see `echo.rs`), for the tests of what Wine and the bridge
+//! do to a game's command line.
 
 #[cfg(windows)]
 mod clock;
+#[cfg(windows)]
+mod echo;
 #[cfg(windows)]
 mod game;
 #[cfg(windows)]
