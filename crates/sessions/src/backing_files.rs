@@ -28,6 +28,7 @@ use std::ffi::OsStr;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
+use bridgekeeper_host::owned_files::{FileId, my_uid, remove_if_same};
 use bridgekeeper_protocol::{MappingName, MappingSpec};
 use rustix::fs::{AtFlags, CWD, FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
@@ -81,46 +82,67 @@ pub fn path_of(dir: &Path, name: &MappingName) -> PathBuf {
     dir.join(name.file_name())
 }
 
+/// A backing file made ready for a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedFile {
+    /// Its path.
+    pub path: PathBuf,
+    /// Which file it is (recorded, so that only this file is ever removed
+    /// for the session).
+    pub id: FileId,
+    /// True when this preparation created it (it did not exist before).
+    pub created: bool,
+}
+
+/// The files of one session's preparation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Prepared {
+    /// One per spec, in order.
+    pub files: Vec<PreparedFile>,
+}
+
+impl Prepared {
+    /// The paths, in order.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        self.files.iter().map(|f| f.path.clone()).collect()
+    }
+
+    /// Removes the files this preparation created (only those, and only
+    /// while they are still the same files of ours): an attempt that fails
+    /// leaves `/dev/shm` as it found it.
+    pub fn remove_created(&self) {
+        for file in self.files.iter().filter(|f| f.created) {
+            remove_if_same(&file.path, file.id);
+        }
+    }
+}
+
 /// Creates the backing file of `spec` in `dir` if needed (mode 0600, in a
 /// `Global` directory of mode 0700 for `Global\` names), checks an existing
 /// one and every directory on the way (see the module docs), sets it to
 /// mode 0600, and reserves `spec`'s size (never shrinking a larger file).
 /// The bridge zeroes what an earlier session left in it.
 pub fn prepare(dir: &Path, spec: &MappingSpec) -> Result<PathBuf, FileError> {
-    prepare_one(dir, spec).map(|prepared| prepared.path)
+    prepare_one(dir, spec).map(|file| file.path)
 }
 
 /// [`prepare`]s the file of every spec; when one fails, removes the files
 /// this call created, so a failed session leaves no space taken.
-pub fn prepare_all(dir: &Path, specs: &[MappingSpec]) -> Result<Vec<PathBuf>, FileError> {
-    let mut created = Vec::new();
-    let mut paths = Vec::new();
+pub fn prepare_all(dir: &Path, specs: &[MappingSpec]) -> Result<Prepared, FileError> {
+    let mut prepared = Prepared::default();
     for spec in specs {
         match prepare_one(dir, spec) {
-            Ok(prepared) => {
-                if prepared.created {
-                    created.push(prepared.path.clone());
-                }
-                paths.push(prepared.path);
-            }
+            Ok(file) => prepared.files.push(file),
             Err(err) => {
-                for path in created {
-                    let _ = std::fs::remove_file(path);
-                }
+                prepared.remove_created();
                 return Err(err);
             }
         }
     }
-    Ok(paths)
+    Ok(prepared)
 }
 
-/// A prepared file, and whether this call created it.
-struct Prepared {
-    path: PathBuf,
-    created: bool,
-}
-
-fn prepare_one(dir: &Path, spec: &MappingSpec) -> Result<Prepared, FileError> {
+fn prepare_one(dir: &Path, spec: &MappingSpec) -> Result<PreparedFile, FileError> {
     let path = path_of(dir, &spec.name);
     let base = rustix::fs::openat(
         CWD,
@@ -134,14 +156,14 @@ fn prepare_one(dir: &Path, spec: &MappingSpec) -> Result<Prepared, FileError> {
         None => base,
     };
     let leaf = path.file_name().unwrap_or(OsStr::new(""));
-    let (file, created) = private_file(&parent, leaf, &path)?;
+    let (file, id, created) = private_file(&parent, leaf, &path)?;
     if let Err(err) = reserve(&file, dir, &path, spec.size.bytes()) {
         if created {
             let _ = rustix::fs::unlinkat(&parent, leaf, AtFlags::empty());
         }
         return Err(err);
     }
-    Ok(Prepared { path, created })
+    Ok(PreparedFile { path, id, created })
 }
 
 fn io_error(path: &Path) -> impl Fn(Errno) -> FileError + '_ {
@@ -149,10 +171,6 @@ fn io_error(path: &Path) -> impl Fn(Errno) -> FileError + '_ {
         path: path.to_path_buf(),
         source: errno.into(),
     }
-}
-
-fn my_uid() -> u32 {
-    rustix::process::getuid().as_raw()
 }
 
 /// Opens the directory `name` in `base` (creating it with mode 0700),
@@ -206,8 +224,12 @@ fn check_dir(stat: &Stat, path: &Path) -> Result<(), FileError> {
 /// Opens the file `name` in `parent` for writing, creating it with mode
 /// 0600 when it does not exist; an existing one must be a regular file of
 /// ours, reached without a link, and is set to mode 0600. Returns the open
-/// file and whether it was created.
-fn private_file(parent: &OwnedFd, name: &OsStr, path: &Path) -> Result<(OwnedFd, bool), FileError> {
+/// file, which file it is, and whether it was created.
+fn private_file(
+    parent: &OwnedFd,
+    name: &OsStr,
+    path: &Path,
+) -> Result<(OwnedFd, FileId, bool), FileError> {
     let existed = match rustix::fs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW) {
         Ok(seen) => {
             check_file(&seen, path)?;
@@ -240,7 +262,11 @@ fn private_file(parent: &OwnedFd, name: &OsStr, path: &Path) -> Result<(OwnedFd,
     if stat.st_mode & 0o7777 != FILE_MODE {
         rustix::fs::fchmod(&file, Mode::from_raw_mode(FILE_MODE)).map_err(io_error(path))?;
     }
-    Ok((file, !existed))
+    let id = FileId {
+        dev: stat.st_dev,
+        ino: stat.st_ino,
+    };
+    Ok((file, id, !existed))
 }
 
 fn check_file(stat: &Stat, path: &Path) -> Result<(), FileError> {
@@ -305,8 +331,21 @@ mod tests {
         ));
         assert!(!dir.path().join("new").exists(), "the new file is removed");
         assert_eq!(fs::metadata(dir.path().join("old")).unwrap().len(), 4096);
-        let paths = prepare_all(dir.path(), &specs[..2]).unwrap();
-        assert_eq!(paths, [dir.path().join("new"), dir.path().join("old")]);
+        let prepared = prepare_all(dir.path(), &specs[..2]).unwrap();
+        assert_eq!(
+            prepared.paths(),
+            [dir.path().join("new"), dir.path().join("old")]
+        );
+        assert_eq!(
+            prepared.files.iter().map(|f| f.created).collect::<Vec<_>>(),
+            [true, false]
+        );
+        prepared.remove_created();
+        assert!(
+            !dir.path().join("new").exists(),
+            "made by the attempt: removed"
+        );
+        assert!(dir.path().join("old").exists(), "there before: kept");
     }
 
     #[test]
