@@ -23,9 +23,10 @@ pub fn windows_command_line<S: AsRef<str>>(argv: &[S]) -> String {
 
 /// Whether a program name survives the program-name rule of a command line
 /// (ends at the closing quote, no backslash processing): it must not hold a
-/// quote, which Windows file names never do.
+/// quote, and must not end with a backslash, which Wine doubles before the
+/// closing quote. An exe's Windows path does neither.
 pub fn quotable_program(program: &str) -> bool {
-    !program.contains('"')
+    !program.contains('"') && !program.ends_with('\\')
 }
 
 /// Writes the children of a top-level binary KeyValues object, in the form
@@ -82,6 +83,17 @@ pub fn same_bin_value(a: &BinValue, b: &BinValue) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `bridge_args` target once it quoted as Wine does: a
+    /// program name ending with a backslash comes back with it doubled.
+    #[test]
+    fn a_program_ending_with_a_backslash_is_not_quotable() {
+        assert_eq!(windows_command_line(&["\\\\", ""]), r#""\\\\" """#);
+        assert!(!quotable_program("\\\\"));
+        assert!(quotable_program(
+            "C:\\bridgekeeper\\bridgekeeper-bridge.exe"
+        ));
+    }
 
     #[test]
     fn quoting_examples() {
