@@ -11,6 +11,7 @@ use bridgekeeper_bridge_client::{Readiness, RunningBridge, StopWhen};
 use bridgekeeper_protocol::{Event, MappingMode, MappingSpec, StopReason};
 use bridgekeeper_testkit::game::TestGame;
 use bridgekeeper_testkit::raw_bridge::RawBridge;
+use bridgekeeper_testkit::scratch::ScratchDir;
 use bridgekeeper_testkit::shm::ShmDir;
 use bridgekeeper_testkit::wine::{Wine, kill_wineserver, wine, wine_env};
 use bridgekeeper_testkit::{GAME_MAGIC, pattern_byte, unique_name, wait_for};
@@ -161,7 +162,8 @@ fn launcher_mode_follows_the_live_exe_and_returns_its_exit_code() {
     let Some(wine) = wine() else { return };
     let shm = ShmDir::new("launcher");
     let name = unique_name("pcars");
-    let folder = tempfile_dir("game folder with spaces");
+    let scratch = ScratchDir::new("game folder with spaces");
+    let folder = scratch.path().to_path_buf();
     wine.game_folder(&folder, &["FakeLauncher.exe", "FakeSimAVX.exe"]);
     let launcher = folder.join("FakeLauncher.exe");
     let live = folder.join("FakeSimAVX.exe");
@@ -249,13 +251,6 @@ fn launcher_mode_follows_the_live_exe_and_returns_its_exit_code() {
         waited < Duration::from_secs(3),
         "wineserver -w took {waited:?}: something is left in the prefix"
     );
-    let _ = std::fs::remove_dir_all(&folder);
-}
-
-fn tempfile_dir(label: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("{} {}", unique_name("dir"), label));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 #[test]
@@ -263,7 +258,8 @@ fn bridge_exits_within_two_seconds_of_the_last_game_process() {
     let Some(wine) = wine() else { return };
     let shm = ShmDir::new("lifetime");
     let name = unique_name("life");
-    let folder = tempfile_dir("lifetime");
+    let scratch = ScratchDir::new("lifetime");
+    let folder = scratch.path().to_path_buf();
     wine.game_folder(&folder, &["LiveGame.exe"]);
     let stop_file = folder.join("stop-game");
 
@@ -306,7 +302,6 @@ fn bridge_exits_within_two_seconds_of_the_last_game_process() {
         waited < Duration::from_secs(3),
         "wineserver -w took {waited:?}"
     );
-    let _ = std::fs::remove_dir_all(&folder);
 }
 
 #[test]

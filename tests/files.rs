@@ -496,7 +496,8 @@ fn an_attach_bridge_whose_game_is_gone_ends_within_two_seconds() {
     let _ = game.wait();
 
     let profile = bridgekeeper_profiles::check_file(&world.app.profiles.join("fake-sim.toml"))
-        .expect("the world's profile");
+        .expect("the world's profile")
+        .profile;
     let config = SessionConfig {
         registry: Registry::new(&world.app.runtime),
         shm_dir: world.shm.path().to_path_buf(),

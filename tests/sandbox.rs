@@ -9,12 +9,12 @@
 //! Without those programs the test skips, except when `CI=true`.
 
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use bridgekeeper_testkit::desktop::{Kill, require, session_bus};
 use bridgekeeper_testkit::wait_for;
 use bridgekeeper_testkit::world::{
     LONG, Output, World, gone, lines_of, pids_of, processes_under, session_with, wait_child,
@@ -36,71 +36,45 @@ fn logging_spawn(log: &Path) -> String {
 }
 
 /// A private session bus with `flatpak-session-helper` on it: what serves
-/// `flatpak-spawn --host` on a desktop.
+/// `flatpak-spawn --host` on a desktop. Dropped, the helper goes, then the
+/// bus.
 struct HostSession {
     address: String,
-    bus: Child,
-    helper: Child,
+    _helper: Kill,
+    _bus: Kill,
 }
 
 impl HostSession {
     fn start(runtime: &Path) -> Option<HostSession> {
-        if let Some(missing) = [FLATPAK_SPAWN, SESSION_HELPER, DBUS_DAEMON]
-            .into_iter()
-            .find(|p| !Path::new(p).exists())
-        {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!(
-                    "{missing} is missing, and CI=true forbids skipping: install flatpak, \
-                     flatpak-xdg-utils and dbus (packaging/flatpak/check does)"
-                );
-            }
-            eprintln!("skipped: {missing} is missing");
-            return None;
-        }
-        let mut bus = Command::new(DBUS_DAEMON)
-            .args(["--session", "--nofork", "--print-address=1"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting dbus-daemon");
-        let mut address = String::new();
-        BufReader::new(bus.stdout.take().unwrap())
-            .read_line(&mut address)
-            .expect("dbus-daemon prints its address");
-        let address = address.trim().to_string();
-        let helper = Command::new(SESSION_HELPER)
-            .env("DBUS_SESSION_BUS_ADDRESS", &address)
-            .env("XDG_RUNTIME_DIR", runtime)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting flatpak-session-helper");
-        let session = HostSession {
-            address,
-            bus,
-            helper,
-        };
+        let tools = require(
+            &[FLATPAK_SPAWN, SESSION_HELPER, DBUS_DAEMON],
+            "flatpak, flatpak-xdg-utils and dbus (packaging/flatpak/check installs them)",
+        )?;
+        let (bus, address) = session_bus(&tools[2], runtime);
+        let helper = Kill(
+            Command::new(&tools[1])
+                .env("DBUS_SESSION_BUS_ADDRESS", &address)
+                .env("XDG_RUNTIME_DIR", runtime)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("starting flatpak-session-helper"),
+        );
         wait_for(Duration::from_secs(10), || {
-            Command::new(FLATPAK_SPAWN)
+            Command::new(&tools[0])
                 .args(["--host", "true"])
-                .env("DBUS_SESSION_BUS_ADDRESS", &session.address)
+                .env("DBUS_SESSION_BUS_ADDRESS", &address)
                 .stderr(Stdio::null())
                 .status()
                 .ok()
                 .filter(|s| s.success())
         })
         .expect("flatpak-spawn --host works once the helper is up");
-        Some(session)
-    }
-}
-
-impl Drop for HostSession {
-    fn drop(&mut self) {
-        for child in [&mut self.helper, &mut self.bus] {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        Some(HostSession {
+            address,
+            _helper: helper,
+            _bus: bus,
+        })
     }
 }
 

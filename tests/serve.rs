@@ -11,6 +11,7 @@ use bridgekeeper_bridge_client::{RunningBridge, StopWhen};
 use bridgekeeper_protocol::{Event, MappingMode, MappingSpec, StopReason};
 use bridgekeeper_testkit::game::TestGame;
 use bridgekeeper_testkit::raw_bridge::RawBridge;
+use bridgekeeper_testkit::scratch::ScratchDir;
 use bridgekeeper_testkit::shm::ShmDir;
 use bridgekeeper_testkit::wine::{Wine, wine, wineserver_wait_in};
 use bridgekeeper_testkit::{GAME_MAGIC, unique_name, wait_for};
@@ -235,7 +236,8 @@ fn a_renamed_bridge_stands_in_for_the_game_in_the_tools_prefix() {
     let name = unique_name("standin");
     // What the Linux side prepares: the session's file, 0600.
     std::fs::write(shm.file(&name), vec![0u8; 4096]).unwrap();
-    let folder = std::env::temp_dir().join(unique_name("standin"));
+    let scratch = ScratchDir::new("standin");
+    let folder = scratch.path().to_path_buf();
     let exe_name = "AC2-Win64-Shipping.exe";
     let stand_in = wine.bridge_as(&folder, exe_name);
 
@@ -278,7 +280,6 @@ fn a_renamed_bridge_stands_in_for_the_game_in_the_tools_prefix() {
         "the tool writes the file itself"
     );
     stop_serving(&mut serve, prefix_b);
-    let _ = std::fs::remove_dir_all(&folder);
 }
 
 #[test]

@@ -304,13 +304,18 @@ mod tests {
         }
     }
 
+    /// The pid of a process that has ended (and been reaped).
+    fn ended_pid() -> u32 {
+        let mut ended = std::process::Command::new("true").spawn().unwrap();
+        ended.wait().unwrap();
+        ended.id()
+    }
+
     #[test]
     fn a_failed_session_shows_while_its_game_runs_and_is_swept_after() {
         let dir = tempfile::tempdir().unwrap();
         let registry = Registry::new(dir.path());
-        let mut ended = std::process::Command::new("true").spawn().unwrap();
-        let ended_pid = ended.id();
-        ended.wait().unwrap();
+        let ended_pid = ended_pid();
         registry
             .save(&failed_record("running", std::process::id()))
             .unwrap();
@@ -324,13 +329,6 @@ mod tests {
         assert_eq!(swept, ["over"]);
         assert_eq!(registry.list().0.len(), 1);
         assert!(super::super::clash::live_sessions(&registry).is_empty());
-    }
-
-    fn ended_pid() -> u32 {
-        let mut ended = std::process::Command::new("true").spawn().unwrap();
-        let pid = ended.id();
-        ended.wait().unwrap();
-        pid
     }
 
     /// Issue #16: a crashed record's `file` is unlinked by the sweep. A

@@ -8,6 +8,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
+use crate::output::wait_line_in;
 use crate::wine::Wine;
 
 /// A running `bridgekeeper-testgame.exe game ...` (or `tool ...`).
@@ -65,20 +66,7 @@ impl TestGame {
         timeout: Duration,
         matches: impl Fn(&str) -> bool,
     ) -> Option<String> {
-        if let Some(line) = self.seen.iter().find(|l| matches(l)) {
-            return Some(line.clone());
-        }
-        let deadline = Instant::now() + timeout;
-        while let Ok(line) = self
-            .lines
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-        {
-            self.seen.push(line.clone());
-            if matches(&line) {
-                return Some(line);
-            }
-        }
-        None
+        wait_line_in(&self.lines, &mut self.seen, timeout, matches)
     }
 
     /// Waits for the game to exit.

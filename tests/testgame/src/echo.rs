@@ -31,7 +31,7 @@ pub(crate) fn main() -> i32 {
         list(&std_argv),
         list(&shell32_argv(&line)),
     );
-    crate::game::say(&format!("echo-args {json}"));
+    crate::say(&format!("echo-args {json}"));
     0
 }
 

@@ -1,6 +1,5 @@
 //! The Windows side of the test game.
 
-use std::io::Write;
 use std::ptr::null;
 use std::time::{Duration, Instant};
 
@@ -11,8 +10,8 @@ use windows_sys::Win32::System::Memory::{
     PAGE_READWRITE, UnmapViewOfFile,
 };
 
-use crate::MAGIC;
-use crate::clock;
+pub(crate) use crate::say;
+use crate::{MAGIC, age, clock};
 
 pub(crate) struct Options {
     pub(crate) maps: Vec<(String, usize)>,
@@ -21,6 +20,7 @@ pub(crate) struct Options {
     pub(crate) stop_file: Option<String>,
     exit_code: i32,
     delay: Duration,
+    map_after: Option<Duration>,
     restart_file: Option<String>,
     crash_after: Option<Duration>,
     clock: bool,
@@ -33,12 +33,6 @@ pub(crate) struct Options {
     pub(crate) find_exe: Vec<String>,
 }
 
-pub(crate) fn say(text: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "testgame: {text}");
-    let _ = out.flush();
-}
-
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut o = Options {
         maps: Vec::new(),
@@ -47,6 +41,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         stop_file: None,
         exit_code: 0,
         delay: Duration::ZERO,
+        map_after: None,
         restart_file: None,
         crash_after: None,
         clock: false,
@@ -70,6 +65,11 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--delay-ms" => {
                 o.delay = Duration::from_millis(value()?.parse().map_err(|_| "bad ms")?)
             }
+            "--map-after-ms" => {
+                o.map_after = Some(Duration::from_millis(
+                    value()?.parse().map_err(|_| "bad ms")?,
+                ))
+            }
             "--restart-file" => o.restart_file = Some(value()?),
             "--crash-after-ms" => {
                 o.crash_after = Some(Duration::from_millis(
@@ -87,6 +87,9 @@ fn parse(args: &[String]) -> Result<Options, String> {
             }
             other => return Err(format!("unknown argument {other}")),
         }
+    }
+    if o.map_after.is_some() && !o.delay.is_zero() {
+        return Err("--map-after-ms and --delay-ms exclude each other".into());
     }
     Ok(o)
 }
@@ -225,7 +228,16 @@ fn close_sections(sections: Vec<Section>) {
 }
 
 fn game(options: &Options) -> i32 {
-    std::thread::sleep(options.delay);
+    match options.map_after {
+        Some(after) => {
+            std::thread::sleep(after.saturating_sub(age::since_creation()));
+            say(&format!(
+                "creating sections {} ms after the process started",
+                age::since_creation().as_millis()
+            ));
+        }
+        None => std::thread::sleep(options.delay),
+    }
     let mut sections = match open_sections(options) {
         Ok(sections) => sections,
         Err(code) => return code,

@@ -2,14 +2,21 @@
 //! Markdown table: the criterion medians under `<target>/criterion`, and
 //! the JSON lines the other benchmarks appended to a file.
 //!
-//! `cargo run -p bridgekeeper-e2e --bin bench-report -- FIGURES.jsonl CRITERION_DIR`
-
-mod criterion;
-mod figure;
-mod table;
+//! `bench-report FIGURES.jsonl CRITERION_DIR`
 
 use std::path::Path;
 use std::process::ExitCode;
+
+use bridgekeeper_bench_report::{ReportError, criterion, read_lines, table};
+
+fn rows(
+    figures: &Path,
+    criterion_dir: &Path,
+) -> Result<Vec<bridgekeeper_bench_report::Figure>, ReportError> {
+    let mut rows = criterion::figures(criterion_dir)?;
+    rows.extend(read_lines(figures)?);
+    Ok(rows)
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -17,20 +24,14 @@ fn main() -> ExitCode {
         eprintln!("usage: bench-report FIGURES.jsonl CRITERION_DIR");
         return ExitCode::from(2);
     };
-    let mut rows = match criterion::figures(Path::new(criterion_dir)) {
-        Ok(rows) => rows,
-        Err(err) => {
-            eprintln!("bench-report: {err}");
-            return ExitCode::FAILURE;
+    match rows(Path::new(figures), Path::new(criterion_dir)) {
+        Ok(rows) => {
+            print!("{}", table::markdown(&rows));
+            ExitCode::SUCCESS
         }
-    };
-    match figure::read_lines(Path::new(figures)) {
-        Ok(more) => rows.extend(more),
         Err(err) => {
             eprintln!("bench-report: {err}");
-            return ExitCode::FAILURE;
+            ExitCode::FAILURE
         }
     }
-    print!("{}", table::markdown(&rows));
-    ExitCode::SUCCESS
 }

@@ -53,6 +53,7 @@ mod tests {
                 unit: "ms".into(),
                 baseline: Some(1250.0),
                 command: "cargo bench".into(),
+                samples: 7,
             },
             Figure {
                 measure: "cpu".into(),
@@ -60,6 +61,7 @@ mod tests {
                 unit: "%".into(),
                 baseline: None,
                 command: "x".into(),
+                samples: 1,
             },
         ];
         let table = markdown(&rows);

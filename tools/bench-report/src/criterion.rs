@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 
-use crate::figure::Figure;
+use crate::figure::{Figure, ReportError};
 
 /// The criterion benchmarks in the table: how their id starts, what the row
 /// says, and the command that runs them.
@@ -45,25 +45,34 @@ struct Estimate {
     when: SystemTime,
 }
 
-fn read_json(path: &Path) -> Result<Value, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|err| format!("reading {}: {err}", path.display()))?;
-    serde_json::from_str(&text).map_err(|err| format!("{}: {err}", path.display()))
+fn read_json(path: &Path) -> Result<Value, ReportError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ReportError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|source| ReportError::Json {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
-fn estimate(dir: &Path) -> Result<Estimate, String> {
+fn estimate(dir: &Path) -> Result<Estimate, ReportError> {
     let new = dir.join("new");
-    let id = read_json(&new.join("benchmark.json"))?["full_id"]
+    let benchmark = new.join("benchmark.json");
+    let id = read_json(&benchmark)?["full_id"]
         .as_str()
-        .ok_or(format!(
-            "{}: no full_id",
-            new.join("benchmark.json").display()
-        ))?
+        .ok_or(ReportError::MissingField {
+            path: benchmark.clone(),
+            field: "full_id",
+        })?
         .to_string();
     let estimates = new.join("estimates.json");
     let median_ns = read_json(&estimates)?["median"]["point_estimate"]
         .as_f64()
-        .ok_or(format!("{}: no median.point_estimate", estimates.display()))?;
+        .ok_or(ReportError::MissingField {
+            path: estimates.clone(),
+            field: "median.point_estimate",
+        })?;
     let when = std::fs::metadata(&estimates)
         .and_then(|m| m.modified())
         .unwrap_or(SystemTime::UNIX_EPOCH);
@@ -87,11 +96,16 @@ fn scaled(ns: f64) -> (f64, &'static str) {
 
 /// A row for each known benchmark found under `dir` (the newest result
 /// when several ids match, e.g. process counts of earlier runs).
-pub fn figures(dir: &Path) -> Result<Vec<Figure>, String> {
+pub fn figures(dir: &Path) -> Result<Vec<Figure>, ReportError> {
     let entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(entries) => entries.flatten().map(|e| e.path()).collect(),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(err) => return Err(format!("reading {}: {err}", dir.display())),
+        Err(source) => {
+            return Err(ReportError::Io {
+                path: dir.to_path_buf(),
+                source,
+            });
+        }
     };
     let estimates: Vec<Estimate> = entries
         .iter()
@@ -119,6 +133,7 @@ pub fn figures(dir: &Path) -> Result<Vec<Figure>, String> {
             unit: unit.to_string(),
             baseline: None,
             command: command.to_string(),
+            samples: 1,
         });
     }
     Ok(rows)
@@ -145,12 +160,15 @@ mod tests {
 
     #[test]
     fn reads_medians_and_scales_them() {
-        let root = std::env::temp_dir().join(format!("bench-report-{}", std::process::id()));
-        write_bench(&root, "a", "discover 5 libraries, 500 apps", 32_600_000.0);
-        write_bench(&root, "b", "steady scan of 66 processes", 41_700.0);
-        write_bench(&root, "c", "something else", 1.0);
-        let rows = figures(&root).unwrap();
-        let _ = std::fs::remove_dir_all(&root);
+        let dir = tempfile::Builder::new()
+            .prefix("bench-report-")
+            .tempdir()
+            .unwrap();
+        let root = dir.path();
+        write_bench(root, "a", "discover 5 libraries, 500 apps", 32_600_000.0);
+        write_bench(root, "b", "steady scan of 66 processes", 41_700.0);
+        write_bench(root, "c", "something else", 1.0);
+        let rows = figures(root).unwrap();
         assert_eq!(rows.len(), 2, "{rows:?}");
         assert_eq!(rows[0].unit, "ms");
         assert!((rows[0].value - 32.6).abs() < 1e-9);
@@ -159,6 +177,23 @@ mod tests {
             "one watcher scan of /proc, nothing new (66 processes)"
         );
         assert_eq!(rows[1].unit, "µs");
+    }
+
+    #[test]
+    fn a_result_without_its_median_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let new = dir.path().join("a/new");
+        std::fs::create_dir_all(&new).unwrap();
+        std::fs::write(new.join("benchmark.json"), r#"{"full_id":"x"}"#).unwrap();
+        std::fs::write(new.join("estimates.json"), r#"{"mean":{}}"#).unwrap();
+        let err = figures(dir.path()).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "{}: no median.point_estimate",
+                new.join("estimates.json").display()
+            )
+        );
     }
 
     #[test]

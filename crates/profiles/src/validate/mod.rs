@@ -1,5 +1,15 @@
 //! Turns the text of a profile file into a [`Profile`], or into every
 //! problem found in it.
+//!
+//! Schema problems (bad TOML, unknown keys, names, sizes, references) always
+//! reject the file. Breaking the size rule or missing a page a known reader
+//! opens ([`super::size_rule`], [`super::readers`]) rejects a built-in
+//! profile ([`Strictness::BuiltIn`]) but only warns about a user's
+//! ([`Strictness::User`]): the user may know their setup better, and the
+//! warning names the reader and the fix.
+
+mod dashboard;
+mod readers;
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -12,6 +22,7 @@ use super::layout::{Field, FieldType, Layout};
 use super::model::{RawField, RawLayout, RawMapping, RawProfile};
 use super::problem::Problem;
 use super::profile::{Mapping, Profile, Quirk};
+use super::readers::ReaderCatalog;
 
 /// Why a profile file was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -22,14 +33,56 @@ pub struct Rejection {
     pub problems: Vec<Problem>,
 }
 
+/// How strictly the rules about readers apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strictness {
+    /// A built-in profile: breaking the size rule or missing a page a known
+    /// reader opens rejects it.
+    BuiltIn,
+    /// A user's profile: those become warnings.
+    User,
+}
+
+/// A profile that loaded, with what the user should still look at.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Parsed {
+    /// The profile.
+    pub profile: Profile,
+    /// Size-rule and reader warnings ([`Strictness::User`] only).
+    pub warnings: Vec<Problem>,
+}
+
 const NAME_FIX: &str = "use the exact name the game passes to CreateFileMapping";
 const SIZE_FIX: &str = "give the size in bytes, from 1 to 1073741824 (1 GiB): at least what the game and every reader map, rounded up to a multiple of 4096 (the sizing rule in docs/game-data.md)";
-const ID_FIX: &str = "use 1 to 64 lowercase letters, digits and '-', not starting or ending with '-', e.g. \"assetto-corsa\"";
+pub(crate) const ID_FIX: &str = "use 1 to 64 lowercase letters, digits and '-', not starting or ending with '-', e.g. \"assetto-corsa\"";
 
-/// Parses and validates one profile file. `file` is only used in messages.
+/// Whether `id` is a valid profile, layout or reader id.
+pub(crate) fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && !id.starts_with('-')
+        && !id.ends_with('-')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Parses and validates one user profile file. `file` is only used in
+/// messages. Warnings are dropped: use [`parse_profile_with`] to see them.
 ///
 /// Every problem in the file is reported, not just the first.
 pub fn parse_profile(file: &str, text: &str) -> Result<Profile, Rejection> {
+    parse_profile_with(file, text, Strictness::User).map(|parsed| parsed.profile)
+}
+
+/// Parses and validates one profile file, with the reader rules applied as
+/// `strictness` says. `file` is only used in messages.
+pub fn parse_profile_with(
+    file: &str,
+    text: &str,
+    strictness: Strictness,
+) -> Result<Parsed, Rejection> {
     let raw: RawProfile = toml::from_str(text).map_err(|err| Rejection {
         id: None,
         problems: vec![toml_problem(file, text, &err)],
@@ -37,12 +90,19 @@ pub fn parse_profile(file: &str, text: &str) -> Result<Profile, Rejection> {
     let mut check = Checker {
         file,
         text,
+        strict: strictness == Strictness::BuiltIn,
+        readers: ReaderCatalog::builtin(),
         problems: Vec::new(),
+        warnings: Vec::new(),
     };
     let profile = check.profile(raw);
     check.problems.sort_by_key(|p| (p.line, p.column));
+    check.warnings.sort_by_key(|p| (p.line, p.column));
     if check.problems.is_empty() {
-        Ok(profile)
+        Ok(Parsed {
+            profile,
+            warnings: check.warnings,
+        })
     } else {
         let id = Some(profile.id).filter(|id| !id.is_empty());
         Err(Rejection {
@@ -52,7 +112,7 @@ pub fn parse_profile(file: &str, text: &str) -> Result<Profile, Rejection> {
     }
 }
 
-fn toml_problem(file: &str, text: &str, err: &toml::de::Error) -> Problem {
+pub(crate) fn toml_problem(file: &str, text: &str, err: &toml::de::Error) -> Problem {
     let message = err.message().trim().to_string();
     let fix = if message.starts_with("unknown field") {
         "remove the key or correct its spelling; the message lists the keys allowed here"
@@ -71,16 +131,40 @@ fn toml_problem(file: &str, text: &str, err: &toml::de::Error) -> Problem {
     Problem::new(file, text, err.span().map(|s| s.start), message, fix)
 }
 
+/// Where a validated mapping's parts are in the file.
+#[derive(Debug, Clone)]
+struct MappingSpans {
+    /// The whole `[[mapping]]` table.
+    whole: Range<usize>,
+    /// Its `size` value.
+    size: Range<usize>,
+}
+
 struct Checker<'a> {
     file: &'a str,
     text: &'a str,
+    /// Reader rules are problems (built-ins), not warnings (user profiles).
+    strict: bool,
+    readers: &'static ReaderCatalog,
     problems: Vec<Problem>,
+    warnings: Vec<Problem>,
 }
 
 impl Checker<'_> {
     fn report(&mut self, span: Range<usize>, message: impl Into<String>, fix: impl Into<String>) {
         let problem = Problem::new(self.file, self.text, Some(span.start), message, fix);
         self.problems.push(problem);
+    }
+
+    /// A breach of the reader rules: a problem for a built-in profile, a
+    /// warning for a user's.
+    fn rule(&mut self, span: Range<usize>, message: impl Into<String>, fix: impl Into<String>) {
+        let problem = Problem::new(self.file, self.text, Some(span.start), message, fix);
+        if self.strict {
+            self.problems.push(problem);
+        } else {
+            self.warnings.push(problem);
+        }
     }
 
     fn profile(&mut self, raw: RawProfile) -> Profile {
@@ -119,6 +203,13 @@ impl Checker<'_> {
         let layouts = self.layouts(raw.layouts);
         let mappings = self.mappings(raw.mappings, &layouts);
         let events = self.events(&raw.events, &mappings);
+        for (mapping, spans) in &mappings {
+            self.size_rule(mapping, spans);
+        }
+        self.pages_readers_open(&raw.live_exes, &mappings);
+        let dashboard = raw
+            .dashboard
+            .map(|d| self.dashboard(d, &mappings, &layouts));
         Profile {
             id: raw.id.into_inner(),
             name: raw.name.into_inner(),
@@ -129,19 +220,13 @@ impl Checker<'_> {
             quirks,
             mappings: mappings.into_iter().map(|(m, _)| m).collect(),
             layouts: layouts.into_iter().map(|(l, _)| l).collect(),
+            dashboard,
         }
     }
 
     fn id(&mut self, id: &Spanned<String>, what: &str) {
         let text = id.get_ref();
-        let ok = !text.is_empty()
-            && text.len() <= 64
-            && !text.starts_with('-')
-            && !text.ends_with('-')
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !ok {
+        if !is_valid_id(text) {
             self.report(
                 id.span(),
                 format!("{what} {text:?} is not a valid id"),
@@ -228,7 +313,7 @@ impl Checker<'_> {
     fn events(
         &mut self,
         raw: &[Spanned<String>],
-        mappings: &[(Mapping, Range<usize>)],
+        mappings: &[(Mapping, MappingSpans)],
     ) -> Vec<MappingName> {
         let mut events: Vec<MappingName> = Vec::new();
         for event in raw {
@@ -263,7 +348,7 @@ impl Checker<'_> {
         &mut self,
         raw: Vec<Spanned<RawMapping>>,
         layouts: &[(Layout, HashMap<String, Range<usize>>)],
-    ) -> Vec<(Mapping, Range<usize>)> {
+    ) -> Vec<(Mapping, MappingSpans)> {
         if raw.is_empty() {
             self.report(
                 0..0,
@@ -271,9 +356,12 @@ impl Checker<'_> {
                 "add at least one [[mapping]] table with a name and a size",
             );
         }
-        let mut mappings: Vec<(Mapping, Range<usize>)> = Vec::new();
+        let mut mappings: Vec<(Mapping, MappingSpans)> = Vec::new();
         for entry in raw {
-            let span = entry.span();
+            let spans = MappingSpans {
+                whole: entry.span(),
+                size: entry.get_ref().size.span(),
+            };
             let m = entry.into_inner();
             let name = self.win32_name(&m.name, "mapping");
             let size = self.size(&m.size, m.name.get_ref());
@@ -289,6 +377,8 @@ impl Checker<'_> {
                 );
             }
             let layout = self.mapping_layout(&m, size, layouts);
+            let game_struct = self.game_struct(&m);
+            let readers = self.reader_uses(&m);
             if let (Some(name), Some(size)) = (name, size) {
                 mappings.push((
                     Mapping {
@@ -301,8 +391,10 @@ impl Checker<'_> {
                         source: m.source,
                         layout,
                         liveness: m.liveness.map(Spanned::into_inner),
+                        game_struct,
+                        readers,
                     },
-                    span,
+                    spans,
                 ));
             }
         }
