@@ -177,18 +177,12 @@ fn check_round_trip(raw: &str, options: &Options) {
         .as_ref()
         .map(|g| g.iter().map(OsString::from).collect());
 
+    command.serve = options.serve;
+    // `--serve` implies `--existing-files` on the bridge's side; the app
+    // writes both or either.
+    command.existing_files = options.existing_files;
+    command.game_running = options.game_running;
     let mut argv = vec!["C:\\bridgekeeper\\bridgekeeper-bridge.exe".to_string()];
-    // Flags that `BridgeCommand` does not write (yet); their place in the
-    // line does not matter, as long as it is before `--`.
-    for (set, flag) in [
-        (options.serve, "--serve"),
-        (options.existing_files, "--existing-files"),
-        (options.game_running, "--game-running"),
-    ] {
-        if set {
-            argv.push(flag.to_string());
-        }
-    }
     argv.extend(
         command
             .bridge_args()

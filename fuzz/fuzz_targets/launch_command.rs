@@ -3,24 +3,34 @@
 //! game (`app/src/sessions/steam_command.rs`, `launch.rs`).
 //!
 //! Input is an argv, one argument per line, plus the environment Steam
-//! sets (see [`Input`]); the seeds are real Steam launch commands. Asserts: the parser finds the first Proton call
-//! and the first readable `AppId=`, and fails only with the error that
-//! fits; `with_bridge` inserts exactly the bridge part between Proton's
-//! verb and the game, every original argument kept byte for byte and in
-//! order; a launch plan either leaves the command untouched or rewrites it
-//! so, and then the bridge (given the command line Wine makes from that
-//! argv) accepts it with the profile's mappings, the configured directory,
-//! the session's status file and the game's exact command line.
+//! sets (`fuzz_support::launch_input`); the seeds are real Steam launch
+//! commands. Asserts: the parser finds the first Proton call and the first
+//! readable `AppId=`, and fails only with the error that fits;
+//! `with_bridge` inserts exactly the bridge part between Proton's verb and
+//! the game, every original argument kept byte for byte and in order; a
+//! launch plan either leaves the command untouched or rewrites it so, and
+//! then the bridge accepts it with the profile's mappings, the configured
+//! directory and the session's status file, and the game receives exactly
+//! its arguments.
+//!
+//! What the game receives is worked out by a model of Wine that does not
+//! share code with the bridge (`fuzz_support::wine_cmdline`, checked
+//! against real Wine on this corpus by `tests/launch_args.rs`): Wine turns
+//! the rewritten argv into the bridge's command line, the bridge (the code
+//! under test) cuts the game's part out of it and starts the game with it,
+//! and the game's C runtime splits that. Every input counts, quotes,
+//! backslashes and invalid UTF-8 included: the game must get what it would
+//! get if Proton started it without the bridge, and, for valid UTF-8,
+//! exactly the original arguments.
 
 #![no_main]
 
 use std::ffi::{OsStr, OsString};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use bridgekeeper_bridge::args::{self, Request};
-use bridgekeeper_bridge::cmdline;
 use bridgekeeper_bridge_client::{BridgeFiles, FilesError};
 use bridgekeeper_profiles::Catalog;
 use bridgekeeper_sessions::attach::{followed_exes, profile_specs};
@@ -28,61 +38,9 @@ use bridgekeeper_sessions::config::ConfigError;
 use bridgekeeper_sessions::launch::{LaunchPlan, plan};
 use bridgekeeper_sessions::steam_command::{CommandError, GAME_VERB, SteamCommand};
 use bridgekeeper_sessions::{Registry, SessionConfig};
-use fuzz_support::windows_command_line;
+use fuzz_support::launch_input::{LIBRARY_NAMES, LaunchInput};
+use fuzz_support::wine_cmdline::{self, Wide};
 use libfuzzer_sys::fuzz_target;
-
-/// Library folder names the game's compatdata may be in: the usual, blanks
-/// and quotes, and what a bridge command line cannot carry as it is (a
-/// backslash, `..`, invalid UTF-8).
-const LIBRARY_NAMES: [&[u8]; 6] = [
-    b"SteamLibrary",
-    b"Steam Library \"2\"",
-    b"games\\steam",
-    b"..",
-    b"caf\xe9",
-    b"\xc3\xbc ber",
-];
-
-/// A launch as text, one argument per line (seeds are readable and the
-/// fuzzer mutates real command lines). Lines starting with `#` set the
-/// environment instead: `#SteamAppId=N`, `#STEAM_COMPAT_APP_ID=N`,
-/// `#library=N` (`STEAM_COMPAT_DATA_PATH` in [`LIBRARY_NAMES`]`[N]`), and
-/// `#bridge-arg=X` adds X to the bridge arguments given to `with_bridge`.
-#[derive(Debug, Default)]
-struct Input {
-    args: Vec<OsString>,
-    bridge_args: Vec<OsString>,
-    steam_app_id: Option<OsString>,
-    compat_app_id: Option<OsString>,
-    library: Option<usize>,
-}
-
-impl Input {
-    fn decode(data: &[u8]) -> Input {
-        let data = data.strip_suffix(b"\n").unwrap_or(data);
-        let mut input = Input::default();
-        if data.is_empty() {
-            return input;
-        }
-        for line in data.split(|&b| b == b'\n') {
-            if let Some(v) = line.strip_prefix(b"#SteamAppId=") {
-                input.steam_app_id = Some(os(v));
-            } else if let Some(v) = line.strip_prefix(b"#STEAM_COMPAT_APP_ID=") {
-                input.compat_app_id = Some(os(v));
-            } else if let Some(v) = line.strip_prefix(b"#library=") {
-                let n = std::str::from_utf8(v)
-                    .ok()
-                    .and_then(|v| v.parse::<usize>().ok());
-                input.library = Some(n.unwrap_or(0) % LIBRARY_NAMES.len());
-            } else if let Some(v) = line.strip_prefix(b"#bridge-arg=") {
-                input.bridge_args.push(os(v));
-            } else {
-                input.args.push(os(line));
-            }
-        }
-        input
-    }
-}
 
 struct World {
     catalog: Catalog,
@@ -115,11 +73,6 @@ fn world() -> &'static World {
             config,
         }
     })
-}
-
-fn os(bytes: &[u8]) -> OsString {
-    // A real argv never holds NUL.
-    OsString::from_vec(bytes.iter().copied().filter(|&b| b != 0).collect())
 }
 
 /// The parser's expected answer, worked out independently.
@@ -187,26 +140,26 @@ fn check_plan(args: &[OsString], launch: &LaunchPlan, steam: Option<&SteamComman
         Some(OsStr::new("--"))
     );
 
-    // The bridge sees its own part of the argv as a Windows command line.
-    let bridge_part: Vec<&str> = inserted
-        .iter()
-        .map(|a| {
-            a.to_str().unwrap_or_else(|| {
-                panic!("bridge argument {a:?} is not UTF-8; Wine would mangle it")
-            })
-        })
-        .collect();
-    let game_part: Option<Vec<&str>> = args[steam.game..].iter().map(|a| a.to_str()).collect();
-    let Some(game_part) = game_part else {
+    // The bridge's own arguments must reach it unchanged: Wine would turn
+    // invalid UTF-8 into U+FFFD.
+    for a in &inserted[1..] {
+        assert!(
+            a.to_str().is_some(),
+            "bridge argument {a:?} is not UTF-8; Wine would mangle it"
+        );
+    }
+    let game_args = &args[steam.game..];
+    // Past the last argument Wine reads memory no one wrote when that
+    // argument ends in a cut UTF-8 sequence: nothing to predict.
+    if !wine_cmdline::argv_is_well_formed(&[game_args[game_args.len() - 1].as_bytes()]) {
         return;
-    };
-    // Wine names the program by its Windows path, which never holds a quote;
-    // the bridge skips it anyway.
-    let argv: Vec<&str> = std::iter::once("Z:\\bridgekeeper\\bridgekeeper-bridge.exe")
-        .chain(bridge_part[1..].iter().copied())
-        .chain(game_part.iter().copied())
-        .collect();
-    let line = windows_command_line(&argv);
+    }
+    // The argv Wine starts the bridge with: its Windows path first.
+    let mut argv: Vec<&[u8]> = vec![b"Z:\\bridgekeeper\\bridgekeeper-bridge.exe"];
+    argv.extend(inserted[1..].iter().map(|a| a.as_bytes()));
+    argv.extend(game_args.iter().map(|a| a.as_bytes()));
+    let wide = wine_cmdline::wide_argv(&argv);
+    let line = String::from_utf16_lossy(&wine_cmdline::command_line(&wide));
     let options = match args::parse(&line) {
         Ok(Request::Run(options)) => *options,
         other => panic!("the bridge refuses the rewritten command {line:?}: {other:?}"),
@@ -214,6 +167,8 @@ fn check_plan(args: &[OsString], launch: &LaunchPlan, steam: Option<&SteamComman
     assert_eq!(options.mappings, profile_specs(profile));
     assert_eq!(Path::new(&options.dir), w.config.shm_dir);
     assert_eq!(options.nonce, session.nonce);
+    assert!(options.existing_files, "the files were prepared for it");
+    assert!(!options.game_running, "it starts the game itself");
     let exes: Vec<String> = followed_exes(profile)
         .iter()
         .map(|e| e.to_lowercase())
@@ -224,19 +179,44 @@ fn check_plan(args: &[OsString], launch: &LaunchPlan, steam: Option<&SteamComman
         Some(session.events_file.as_path())
     );
     let game = options.game.expect("launcher mode has a game");
-    assert_eq!(game.program, game_part[0]);
-    if !game_part[0].contains('"') && !game_part[0].ends_with('\\') {
-        let values: Vec<String> = cmdline::split(&game.command_line)
-            .into_iter()
-            .map(|t| t.value)
-            .collect();
-        assert_eq!(values, game_part, "the game's command line changed");
+
+    // The game's view: its C runtime splits the command line the bridge
+    // gave it.
+    let received = wine_cmdline::split(&wine_cmdline::wide(&game.command_line));
+    let game_wide = &wide[wide.len() - game_args.len()..];
+    // Its program: the bridge starts it by that name, so it must be the
+    // exe exactly (the plan leaves a command with an exe Windows cannot
+    // start this way unchanged).
+    let exe = game_args[0]
+        .to_str()
+        .expect("a rewritten command's exe is UTF-8");
+    assert_eq!(game.program, exe);
+    assert_eq!(received[0], wine_cmdline::wide(exe), "the game's argv[0]");
+    // Its arguments: what Wine would give it without the bridge...
+    let direct = wine_cmdline::split(&wine_cmdline::command_line(&wine_cmdline::wide_argv(
+        &game_args.iter().map(|a| a.as_bytes()).collect::<Vec<_>>(),
+    )));
+    assert_eq!(
+        received[1..],
+        direct[1..],
+        "the bridge changed the game's arguments: {:?}",
+        game.command_line
+    );
+    assert_eq!(received[1..], game_wide[1..]);
+    // ...which for valid UTF-8 are the original arguments exactly.
+    if let Some(texts) = game_args[1..]
+        .iter()
+        .map(|a| a.to_str())
+        .collect::<Option<Vec<&str>>>()
+    {
+        let original: Vec<Wide> = texts.iter().map(|t| wine_cmdline::wide(t)).collect();
+        assert_eq!(received[1..], original[..], "the game's arguments changed");
     }
 }
 
 fuzz_target!(|data: &[u8]| {
     let w = world();
-    let input = Input::decode(data);
+    let input = LaunchInput::decode(data);
     let args = input.args.clone();
     let steam = check_parse(&args);
 

@@ -1,64 +1,32 @@
-//! Helpers shared by the fuzz targets: the Windows command-line quoting that
-//! Wine applies when it turns a Linux argv into a Windows command line, and
-//! a binary KeyValues writer for round trips.
+//! Helpers shared by the fuzz targets: a model of what Wine does to a Linux
+//! argv on its way to a Windows program ([`wine_cmdline`], checked against
+//! real Wine by `tests/launch_args.rs`), the `launch_command` corpus format
+//! ([`launch_input`]), and a binary KeyValues writer for round trips.
 
 use bridgekeeper_steam::formats::BinValue;
 
-/// The Windows command line for `argv`, quoted the way Wine (and the
-/// Microsoft C runtime's inverse, `CommandLineToArgvW`) expects: an
-/// argument is wrapped in quotes when it is empty or holds a blank or a
-/// quote; inside quotes, a `"` is escaped with a backslash and the
-/// backslashes in front of it (or in front of the closing quote) are
-/// doubled. The program name (first element) is always quoted, as Wine
-/// does.
+pub mod launch_input;
+pub mod wine_cmdline;
+
+/// The Windows command line Wine builds for `argv` (see
+/// [`wine_cmdline::command_line`]): the program name is always quoted; an
+/// argument is quoted when it is empty or holds a blank; a `"` is escaped
+/// with a backslash and the backslashes before it (or before a closing
+/// quote) are doubled.
 pub fn windows_command_line<S: AsRef<str>>(argv: &[S]) -> String {
-    let mut line = String::new();
-    for (i, arg) in argv.iter().enumerate() {
-        let arg = arg.as_ref();
-        if i > 0 {
-            line.push(' ');
-        }
-        if i == 0 {
-            line.push('"');
-            line.push_str(arg);
-            line.push('"');
-            continue;
-        }
-        let needs_quotes = arg.is_empty() || arg.contains([' ', '\t', '"']);
-        if !needs_quotes {
-            line.push_str(arg);
-            continue;
-        }
-        line.push('"');
-        let mut backslashes = 0usize;
-        for c in arg.chars() {
-            match c {
-                '\\' => backslashes += 1,
-                '"' => {
-                    line.extend(std::iter::repeat_n('\\', backslashes * 2 + 1));
-                    line.push('"');
-                    backslashes = 0;
-                    continue;
-                }
-                _ => {
-                    line.extend(std::iter::repeat_n('\\', backslashes));
-                    line.push(c);
-                    backslashes = 0;
-                    continue;
-                }
-            }
-        }
-        line.extend(std::iter::repeat_n('\\', backslashes * 2));
-        line.push('"');
-    }
-    line
+    let wide: Vec<wine_cmdline::Wide> = argv
+        .iter()
+        .map(|arg| wine_cmdline::wide(arg.as_ref()))
+        .collect();
+    String::from_utf16(&wine_cmdline::command_line(&wide)).expect("UTF-16 of strings")
 }
 
 /// Whether a program name survives the program-name rule of a command line
 /// (ends at the closing quote, no backslash processing): it must not hold a
-/// quote, which Windows file names never do.
+/// quote, and must not end with a backslash, which Wine doubles before the
+/// closing quote. An exe's Windows path does neither.
 pub fn quotable_program(program: &str) -> bool {
-    !program.contains('"')
+    !program.contains('"') && !program.ends_with('\\')
 }
 
 /// Writes the children of a top-level binary KeyValues object, in the form
@@ -116,11 +84,22 @@ pub fn same_bin_value(a: &BinValue, b: &BinValue) -> bool {
 mod tests {
     use super::*;
 
+    /// Found by the `bridge_args` target once it quoted as Wine does: a
+    /// program name ending with a backslash comes back with it doubled.
+    #[test]
+    fn a_program_ending_with_a_backslash_is_not_quotable() {
+        assert_eq!(windows_command_line(&["\\\\", ""]), r#""\\\\" """#);
+        assert!(!quotable_program("\\\\"));
+        assert!(quotable_program(
+            "C:\\bridgekeeper\\bridgekeeper-bridge.exe"
+        ));
+    }
+
     #[test]
     fn quoting_examples() {
         assert_eq!(
             windows_command_line(&["C:\\b.exe", "a b", "", "x\\\"y", "d\\", "e f\\"]),
-            r#""C:\b.exe" "a b" "" "x\\\"y" d\ "e f\\""#
+            r#""C:\b.exe" "a b" "" x\\\"y d\ "e f\\""#
         );
     }
 }

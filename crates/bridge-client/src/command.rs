@@ -46,6 +46,17 @@ pub struct BridgeCommand {
     pub game_timeout: Option<Duration>,
     /// Delete the backing files when the bridge stops.
     pub remove_files: bool,
+    /// Open only backing files that exist (`--existing-files`): the caller
+    /// created and checked them, so the bridge creates nothing, not even
+    /// the `Global` directory, and a missing file is a `failed` line.
+    pub existing_files: bool,
+    /// Attach mode: a `wait_for` exe was seen running (`--game-running`), so
+    /// the bridge stops with `game-not-found` after its first scans (about
+    /// 0.5 s) instead of waiting `game_timeout` for a game that is gone.
+    pub game_running: bool,
+    /// Serve mode (`--serve`): the sections of a running session, for
+    /// another prefix; implies `existing_files` on the bridge's side.
+    pub serve: bool,
     /// Also append the status lines to this Linux file.
     pub status_file: Option<PathBuf>,
     /// Extra environment for the Wine process (sync settings and the like).
@@ -87,6 +98,9 @@ impl BridgeCommand {
             grace: None,
             game_timeout: None,
             remove_files: false,
+            existing_files: false,
+            game_running: false,
+            serve: false,
             status_file: None,
             env: Vec::new(),
             env_remove: Vec::new(),
@@ -130,8 +144,15 @@ impl BridgeCommand {
             args.push("--game-timeout-ms".into());
             args.push(timeout.as_millis().to_string().into());
         }
-        if self.remove_files {
-            args.push("--remove-files".into());
+        for (set, flag) in [
+            (self.serve, "--serve"),
+            (self.remove_files, "--remove-files"),
+            (self.existing_files, "--existing-files"),
+            (self.game_running, "--game-running"),
+        ] {
+            if set {
+                args.push(flag.into());
+            }
         }
         if let Some(file) = &self.status_file {
             args.push("--status-file".into());
@@ -240,6 +261,37 @@ mod tests {
                 "C:\\game.exe",
                 "-x"
             ]
+        );
+    }
+
+    #[test]
+    fn flags_without_values() {
+        let mut command = BridgeCommand::new("wine", "/b/bridge.exe", "/pfx");
+        command.nonce = "n".into();
+        command.mappings.push(MappingSpec::parse("x=4096").unwrap());
+        let plain: Vec<OsString> = command.bridge_args();
+        for flag in [
+            "--serve",
+            "--remove-files",
+            "--existing-files",
+            "--game-running",
+        ] {
+            assert!(!plain.contains(&OsString::from(flag)), "{flag}");
+        }
+        command.serve = true;
+        command.remove_files = true;
+        command.existing_files = true;
+        command.game_running = true;
+        let args: Vec<OsString> = command.bridge_args();
+        assert_eq!(
+            &args[args.len() - 4..],
+            [
+                "--serve",
+                "--remove-files",
+                "--existing-files",
+                "--game-running"
+            ]
+            .map(OsString::from)
         );
     }
 

@@ -189,6 +189,10 @@ fn start_prepared(
     command.wait_for = followed_exes(profile);
     command.stop_when = vec![StopWhen::FileAppears(registry.stop_file(&id))];
     command.remove_files = !config.keep_files;
+    // The files were made and checked above; the game was seen running, so
+    // a bridge that finds it gone stops at once (not after 30 s).
+    command.existing_files = true;
+    command.game_running = true;
     command.status_file = Some(registry.events_file(&id));
     command.env = plan.env.clone();
     command.env_remove = wine_env::removed_vars().map(Into::into).collect();

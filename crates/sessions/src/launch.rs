@@ -117,6 +117,13 @@ pub fn plan(
             );
         }
     }
+    if let Some(why) = unstartable_exe(steam.game_exe(args)) {
+        return LaunchPlan::unchanged(
+            args,
+            log_file,
+            format!("{} is not bridged: {why}", profile.name),
+        );
+    }
     if !is_clean_absolute(&compatdata) {
         return LaunchPlan::unchanged(
             args,
@@ -214,6 +221,7 @@ pub fn plan(
     command.nonce = nonce;
     command.wait_for = followed_exes(profile);
     command.remove_files = !config.keep_files;
+    command.existing_files = true;
     command.status_file = Some(events_file);
     let rewritten = steam.with_bridge(args, &bridge.exe, &command.bridge_args());
 
@@ -247,6 +255,34 @@ fn already_running(registry: &super::Registry, prefix: &std::path::Path) -> Resu
         )),
         None => Ok(()),
     }
+}
+
+/// Why the bridge could not start the game `exe`, if it could not. The
+/// bridge gets the exe as an argument, which Wine converts to UTF-16, and
+/// starts it with `CreateProcessW` from a command line, which takes the
+/// program name up to the closing quote, without escapes. So an exe path
+/// that is not valid UTF-8 (Wine turns it into U+FFFD, another path), that
+/// holds a `"` (Wine escapes it, and the name ends there), or that ends
+/// with a `\` (doubled before a closing quote) would not start; Proton
+/// alone starts such a game, so the command stays as it is.
+fn unstartable_exe(exe: &OsStr) -> Option<String> {
+    let shown = exe.to_string_lossy();
+    let Some(text) = exe.to_str() else {
+        return Some(format!(
+            "the game's path {shown} is not valid UTF-8, which Wine would change on its way to the bridge"
+        ));
+    };
+    if text.contains('"') {
+        return Some(format!(
+            "the game's path {text} holds a '\"', which ends a program name in a Windows command line"
+        ));
+    }
+    if text.ends_with('\\') {
+        return Some(format!(
+            "the game's path {text} ends with '\\', which a Windows command line cannot pass on as it is"
+        ));
+    }
+    None
 }
 
 #[cfg(test)]
@@ -313,6 +349,31 @@ mod tests {
         assert_eq!(launch.command.last(), steam_args().last());
     }
 
+    /// The files are made and checked here, so the bridge is told to open
+    /// only those (`--existing-files`); it starts the game itself, so it is
+    /// not told the game runs already.
+    #[test]
+    fn the_bridge_opens_only_the_private_files_prepared_for_it() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let config = config(tmp.path());
+        let launch = plan_in(b"SteamLibrary", &config, tmp.path());
+        let session = launch.session.as_ref().expect("bridged");
+        assert!(
+            launch.command.contains(&OsString::from("--existing-files")),
+            "{:?}",
+            launch.command
+        );
+        assert!(!launch.command.contains(&OsString::from("--game-running")));
+        for mapping in &session.mappings {
+            let mode = std::fs::metadata(&mapping.file)
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{}", mapping.file.display());
+        }
+    }
+
     /// Found by the `launch_command` fuzz target: the bridge refuses a
     /// `--status-file` with a backslash or `..`, and Wine mangles one that is
     /// not UTF-8, so the rewritten command failed and the game never
@@ -335,6 +396,37 @@ mod tests {
                 "{:?}",
                 launch.log
             );
+            assert_eq!(std::fs::read_dir(&config.shm_dir).unwrap().count(), 0);
+        }
+    }
+
+    /// Found by the `launch_command` fuzz target's model of Wine, and
+    /// confirmed under real Wine by `tests/launch_args.rs`: the bridge could
+    /// not start these games.
+    #[test]
+    fn a_game_path_the_bridge_cannot_start_leaves_the_command_unchanged() {
+        for (exe, why) in [
+            (
+                &b"/mnt/games/Steam Library \"2\"/AssettoCorsa.exe"[..],
+                "holds a '\"'",
+            ),
+            (
+                b"/mnt/jeux/Biblioth\xe8que/AssettoCorsa.exe",
+                "not valid UTF-8",
+            ),
+            (b"/mnt/games/AssettoCorsa.exe\\", "ends with '\\'"),
+        ] {
+            let tmp = tempfile::tempdir().unwrap();
+            let config = config(tmp.path());
+            let mut args = steam_args();
+            *args.last_mut().unwrap() = OsStr::from_bytes(exe).into();
+            let compatdata = tmp.path().join("steamapps/compatdata/244210");
+            let var =
+                |key: &str| (key == "STEAM_COMPAT_DATA_PATH").then(|| compatdata.clone().into());
+            let launch = plan(&args, var, &Catalog::builtin(), Ok(&config));
+            assert!(launch.session.is_none(), "{:?}", launch.log);
+            assert_eq!(launch.command, args);
+            assert!(launch.log[0].contains(why), "{:?}", launch.log);
             assert_eq!(std::fs::read_dir(&config.shm_dir).unwrap().count(), 0);
         }
     }

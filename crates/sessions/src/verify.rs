@@ -185,6 +185,7 @@ pub fn verify(
     command.nonce = nonce;
     command.stop_when = vec![StopWhen::StdinCloses];
     command.remove_files = true;
+    command.existing_files = true;
     command.probe = Some(token.clone());
     command.env = env;
     command.env_remove = wine_env::removed_vars().map(Into::into).collect();

@@ -95,6 +95,13 @@ fn parse(args: &[String]) -> Result<Options, String> {
 }
 
 pub fn main() -> i32 {
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|mode| mode == "echo-args")
+        || std::env::var_os(crate::echo::ENV).is_some()
+    {
+        return crate::echo::main();
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (mode, rest) = match args.split_first() {
         Some((mode, rest)) => (mode.as_str(), rest),

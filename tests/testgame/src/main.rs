@@ -24,6 +24,8 @@
 //! bridgekeeper-testgame.exe launcher [--delay-ms MS] [--exit-code N] -- PROGRAM ARGS...
 //! bridgekeeper-testgame.exe tool --map NAME=SIZE [--create] [--write U32] [--find-exe EXE]...
 //!                                [--run-ms MS] [--stop-file LINUX_PATH]
+//! bridgekeeper-testgame.exe echo-args [ANY...]
+//! BRIDGEKEEPER_TESTGAME_ECHO_ARGS=1 bridgekeeper-testgame.exe [ANY...]
 //! ```
 //!
 //! When the `--restart-file` appears, the game closes every section and
@@ -45,6 +47,10 @@
 //! echo at offset 12 shows it. Every step is reported on stdout as
 //! `testgame: ...`.
 //!
+//! `echo-args` reports the command line and the arguments as the program
+//! received them (see `echo.rs`), for the tests of what Wine and the bridge
+//! do to a game's command line.
+//!
 //! Copied under the name `steam.exe`, the program plays Proton's
 //! `steam.exe` instead (see [`steam_exe`]): `steam.exe PROGRAM ARGS...`
 //! starts the rest of its command line as it is and waits.
@@ -54,6 +60,8 @@ mod age;
 #[cfg(windows)]
 mod clock;
 mod command_line;
+#[cfg(windows)]
+mod echo;
 #[cfg(windows)]
 mod game;
 #[cfg(windows)]
