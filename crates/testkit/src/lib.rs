@@ -6,11 +6,13 @@
 //!   writes of the files in it;
 //! - [`game`]: the test game (`tests/testgame`) as a running process;
 //! - [`world`]: Wine, a fake Steam tree and an isolated app, for session
-//!   tests; [`tmpfs`]: a small tmpfs to stand for a full `/dev/shm`.
+//!   tests; [`tmpfs`]: a small tmpfs to stand for a full `/dev/shm`;
+//! - [`steam_fixture`]: fake Steam trees, with header images from [`art`].
 //!
 //! Without Wine the tests skip, except when `CI=true`, where they fail.
 
 pub mod app;
+pub mod art;
 pub mod game;
 pub mod shm;
 pub mod steam;
