@@ -87,5 +87,5 @@ fn on_notice(shared: &SharedState, notice: Notice) {
         }
     }
     actions::refresh_sessions(shared);
-    lock(shared).repaint();
+    lock(shared).changed();
 }

@@ -32,6 +32,41 @@ pub fn require(tools: &[&str], package: &str) -> Option<Vec<PathBuf>> {
     found
 }
 
+/// An X display number no server uses.
+pub fn free_display() -> u32 {
+    (90..200)
+        .find(|n| {
+            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+        })
+        .expect("a free X display number")
+}
+
+/// Starts Xvfb on a free display; returns it and the display number, once
+/// its socket is there.
+pub fn xvfb(xvfb: &Path) -> (Kill, u32) {
+    let display = free_display();
+    let x = Kill(
+        Command::new(xvfb)
+            .args([
+                format!(":{display}"),
+                "-screen".into(),
+                "0".into(),
+                "1280x900x24".into(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting Xvfb"),
+    );
+    let socket = PathBuf::from(format!("/tmp/.X11-unix/X{display}"));
+    let start = Instant::now();
+    while !socket.exists() && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (x, display)
+}
+
 /// A child process killed and reaped on drop.
 pub struct Kill(pub Child);
 
