@@ -1,15 +1,19 @@
 //! The bridge under real Wine: each test starts the real bridge and the test
 //! game in a Wine prefix and checks what Linux reads in /dev/shm.
 
+use std::fs::Permissions;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::Output;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use bridgekeeper_bridge_client::{Readiness, RunningBridge, StopWhen};
 use bridgekeeper_protocol::{Event, MappingMode, MappingSpec, StopReason};
 use bridgekeeper_testkit::game::TestGame;
+use bridgekeeper_testkit::raw_bridge::RawBridge;
+use bridgekeeper_testkit::scratch::ScratchDir;
 use bridgekeeper_testkit::shm::ShmDir;
-use bridgekeeper_testkit::wine::{Wine, wine};
+use bridgekeeper_testkit::wine::{Wine, kill_wineserver, wine, wine_env};
 use bridgekeeper_testkit::{GAME_MAGIC, pattern_byte, unique_name, wait_for};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -158,7 +162,8 @@ fn launcher_mode_follows_the_live_exe_and_returns_its_exit_code() {
     let Some(wine) = wine() else { return };
     let shm = ShmDir::new("launcher");
     let name = unique_name("pcars");
-    let folder = tempfile_dir("game folder with spaces");
+    let scratch = ScratchDir::new("game folder with spaces");
+    let folder = scratch.path().to_path_buf();
     wine.game_folder(&folder, &["FakeLauncher.exe", "FakeSimAVX.exe"]);
     let launcher = folder.join("FakeLauncher.exe");
     let live = folder.join("FakeSimAVX.exe");
@@ -246,13 +251,6 @@ fn launcher_mode_follows_the_live_exe_and_returns_its_exit_code() {
         waited < Duration::from_secs(3),
         "wineserver -w took {waited:?}: something is left in the prefix"
     );
-    let _ = std::fs::remove_dir_all(&folder);
-}
-
-fn tempfile_dir(label: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("{} {}", unique_name("dir"), label));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 #[test]
@@ -260,7 +258,8 @@ fn bridge_exits_within_two_seconds_of_the_last_game_process() {
     let Some(wine) = wine() else { return };
     let shm = ShmDir::new("lifetime");
     let name = unique_name("life");
-    let folder = tempfile_dir("lifetime");
+    let scratch = ScratchDir::new("lifetime");
+    let folder = scratch.path().to_path_buf();
     wine.game_folder(&folder, &["LiveGame.exe"]);
     let stop_file = folder.join("stop-game");
 
@@ -303,7 +302,6 @@ fn bridge_exits_within_two_seconds_of_the_last_game_process() {
         waited < Duration::from_secs(3),
         "wineserver -w took {waited:?}"
     );
-    let _ = std::fs::remove_dir_all(&folder);
 }
 
 #[test]
@@ -489,4 +487,147 @@ fn global_names_get_a_file_of_their_own() {
         "the game's local section did not land in the Global file"
     );
     bridge.stop(LONG);
+}
+
+/// The bridge's arguments for `maps` in `shm`, plus `extra`.
+fn raw_args(shm: &ShmDir, maps: &[String], extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = maps
+        .iter()
+        .flat_map(|m| ["--map".to_string(), m.clone()])
+        .collect();
+    args.extend(["--dir".to_string(), shm.path().display().to_string()]);
+    args.extend(extra.iter().map(|a| a.to_string()));
+    args
+}
+
+#[test]
+fn existing_files_opens_only_what_the_linux_side_prepared() {
+    let Some(wine) = wine() else { return };
+    let shm = ShmDir::new("existing");
+    let present = unique_name("present");
+    let missing = unique_name("missing");
+    std::fs::write(shm.file(&present), vec![0xEE; 4096]).unwrap();
+    std::fs::set_permissions(shm.file(&present), Permissions::from_mode(0o600)).unwrap();
+
+    let maps = [
+        format!("{present}=4096"),
+        format!("{missing}=4096"),
+        format!("Global\\{missing}=4096"),
+    ];
+    let mut bridge = RawBridge::start(
+        &wine,
+        &wine.prefix,
+        &wine.bridge_exe(),
+        &raw_args(&shm, &maps, &["--existing-files", "--stop-on-stdin-close"]),
+    );
+    let setup = bridge.wait_ready(READY_TIMEOUT);
+    assert_eq!(setup.ready.len(), 1, "{setup:?}");
+    assert_eq!(setup.ready[0].mode, MappingMode::Shared);
+    let bytes = shm.read(&present).unwrap();
+    assert!(bytes.iter().all(|&b| b == 0), "the prepared file is zeroed");
+    assert_eq!(mode_of(&shm.file(&present)), 0o600, "and keeps its mode");
+
+    assert_eq!(setup.failed.len(), 2, "{setup:?}");
+    for failed in &setup.failed {
+        assert!(
+            failed.message.contains("does not exist")
+                && failed.message.contains("--existing-files"),
+            "{failed:?}"
+        );
+    }
+    assert_eq!(setup.failed[0].error, 2, "file not found");
+    // No Global directory: Wine says 2 here too, where Windows says 3.
+    assert!(
+        matches!(setup.failed[1].error, 2 | 3),
+        "{:?}",
+        setup.failed[1]
+    );
+    bridge.stop(LONG).expect("the bridge stops");
+    assert_eq!(
+        shm.entries(),
+        std::slice::from_ref(&present),
+        "no file and no Global directory created"
+    );
+}
+
+fn mode_of(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+/// Wine creates files in the wineserver, with the wineserver's umask: a
+/// wineserver started under umask 000 (as a game's may be) would give 0666
+/// files. The bridge's own files are 0600, its Global directory 0700.
+#[test]
+fn files_the_bridge_creates_are_private_whatever_the_umask() {
+    let Some(wine) = wine() else { return };
+    let shm = ShmDir::new("private");
+    let name = unique_name("private");
+    kill_wineserver(&wine.prefix);
+    wine.wineserver_wait();
+    // A constant script, no input: start the prefix's wineserver with umask 0.
+    let status = wine_env(
+        Command::new("sh").args(["-c", "umask 000 && exec wineserver -p 2"]),
+        &wine.prefix,
+    )
+    .status()
+    .expect("starting a wineserver");
+    assert!(status.success());
+
+    let maps = [format!("{name}=4096"), format!("Global\\{name}=4096")];
+    let mut bridge = RawBridge::start(
+        &wine,
+        &wine.prefix,
+        &wine.bridge_exe(),
+        &raw_args(&shm, &maps, &["--stop-on-stdin-close"]),
+    );
+    let setup = bridge.wait_ready(READY_TIMEOUT);
+    assert_eq!(setup.ready.len(), 2, "{setup:?}");
+    assert_eq!(mode_of(&shm.file(&name)), 0o600);
+    assert_eq!(mode_of(&shm.path().join("Global")), 0o700);
+    assert_eq!(mode_of(&shm.path().join("Global").join(&name)), 0o600);
+    bridge.stop(LONG).expect("the bridge stops");
+    // The next tests want a wineserver that ends as soon as its programs do.
+    kill_wineserver(&wine.prefix);
+}
+
+/// The Linux side attaches to a game it saw running; if it is gone by the
+/// time the bridge looks, the bridge must not linger for --game-timeout-ms.
+#[test]
+fn an_attach_bridge_whose_game_is_gone_stops_at_once() {
+    let Some(wine) = wine() else { return };
+    let shm = ShmDir::new("gone");
+    let name = unique_name("gone");
+    let mut bridge = RawBridge::start(
+        &wine,
+        &wine.prefix,
+        &wine.bridge_exe(),
+        &raw_args(
+            &shm,
+            &[format!("{name}=4096")],
+            &["--wait-for", "GoneGame.exe", "--game-running"],
+        ),
+    );
+    let started = bridge.windows_pid(READY_TIMEOUT).map(|_| Instant::now());
+    let status = bridge.wait(LONG).expect("the bridge exits");
+    let total = bridge.spawned.elapsed();
+    let after_started = started.expect("a started line").elapsed();
+    eprintln!(
+        "game gone: bridge exited {total:?} after spawn, {after_started:?} after its started line"
+    );
+    assert!(status.success(), "{status}");
+    assert!(
+        bridge.events.iter().any(|e| matches!(
+            e,
+            Event::Stopping {
+                reason: StopReason::GameNotFound,
+                ..
+            }
+        )),
+        "{:?}",
+        bridge.events
+    );
+    assert!(
+        total < Duration::from_secs(5),
+        "the bridge took {total:?} to give up on a game that is gone"
+    );
 }

@@ -2,9 +2,11 @@
 //! stands on its own.
 //!
 //! `docs/game-data.md` repeats every field layout of the built-in profiles
-//! and names every section, size, appid and exe they use; a profile changed
-//! without its page (or the other way round) fails here. And no file may
-//! point to notes that are not part of the repository.
+//! and names every section, size, appid and exe they use, and the gauges of
+//! every dashboard; `docs/readers.md` names every known reader of
+//! `profiles/readers.toml` with the version read. A profile changed without
+//! its page (or the other way round) fails here. And no file may point to
+//! notes that are not part of the repository.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -25,7 +27,8 @@ fn profiles() -> BTreeMap<String, toml::Table> {
     let mut out = BTreeMap::new();
     for entry in std::fs::read_dir(&dir).expect("reading profiles/") {
         let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "toml") {
+        let readers = path.file_name().is_some_and(|n| n == "readers.toml");
+        if path.extension().is_some_and(|e| e == "toml") && !readers {
             let text = std::fs::read_to_string(&path).unwrap();
             let table: toml::Table = text
                 .parse()
@@ -170,6 +173,70 @@ fn game_data_md_names_every_section_size_appid_and_exe() {
                 "{file}: no line of docs/game-data.md gives {name} with its size {size}"
             );
         }
+    }
+}
+
+#[test]
+fn game_data_md_lists_every_dashboards_gauges() {
+    let page = game_data();
+    let section = page
+        .split("\n## Dashboards\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("docs/game-data.md has a section \"## Dashboards\"");
+    let gauges = [
+        "speed",
+        "rpm",
+        "max_rpm",
+        "gear",
+        "throttle",
+        "brake",
+        "clutch",
+        "fuel",
+        "max_fuel",
+        "current_lap",
+        "last_lap",
+        "status",
+    ];
+    for (file, profile) in profiles() {
+        let id = text(&profile, "id");
+        let row = section
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{id}` |")))
+            .unwrap_or_else(|| panic!("{file}: no row for `{id}` under Dashboards"));
+        let listed: Vec<&str> = row.split(" | ").nth(1).unwrap().split(", ").collect();
+        let dashboard = profile.get("dashboard").and_then(toml::Value::as_table);
+        let expected: Vec<&str> = match dashboard {
+            Some(d) => gauges.into_iter().filter(|g| d.contains_key(*g)).collect(),
+            None => vec!["none"],
+        };
+        assert_eq!(listed, expected, "{file}: the Dashboards row of `{id}`");
+    }
+}
+
+#[test]
+fn readers_md_names_every_known_reader_and_version() {
+    let page = std::fs::read_to_string(workspace().join("docs/readers.md")).unwrap();
+    let catalog = std::fs::read_to_string(workspace().join("profiles/readers.toml")).unwrap();
+    let catalog: toml::Table = catalog.parse().unwrap();
+    let readers = array(&catalog, "reader");
+    assert!(readers.len() >= 5);
+    for reader in readers {
+        let reader = reader.as_table().unwrap();
+        let id = format!("`{}`", text(reader, "id"));
+        assert!(
+            page.contains(&id),
+            "docs/readers.md does not name reader {id}"
+        );
+        let commit = text(reader, "version")
+            .split(' ')
+            .next()
+            .unwrap()
+            .to_owned();
+        assert!(
+            page.contains(&commit),
+            "docs/readers.md does not give {id}'s version {commit}"
+        );
     }
 }
 

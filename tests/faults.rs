@@ -12,14 +12,13 @@ use bridgekeeper_protocol::MappingSpec;
 use bridgekeeper_testkit::app::App;
 use bridgekeeper_testkit::steam::FakeSteam;
 use bridgekeeper_testkit::tmpfs::Tmpfs;
+use bridgekeeper_testkit::wine::BRIDGE_EXE;
 use bridgekeeper_testkit::wine::kill_wineserver;
 use bridgekeeper_testkit::world::{
     LIVE_EXE, LONG, Output, World, counter_moves_in, gone, pid_alive, pids_of, processes_under,
     profile_toml, session_with, signal, u32_at, wait_child,
 };
 use bridgekeeper_testkit::{GAME_MAGIC, game::TestGame, wait_for};
-
-const BRIDGE_EXE: &str = "bridgekeeper-bridge.exe";
 
 /// How long a bridge may outlive its game (the promise).
 const BRIDGE_LAG: Duration = Duration::from_secs(2);
@@ -137,16 +136,6 @@ fn a_game_restarting_its_session_keeps_its_data_in_the_same_file() {
     world.wine.wineserver_wait();
 }
 
-/// The one bridge of this test's world.
-fn bridge_pid(world: &World) -> u32 {
-    let pids = wait_for(LONG, || {
-        Some(pids_of(&world.root, BRIDGE_EXE)).filter(|p| !p.is_empty())
-    })
-    .expect("a bridge runs");
-    assert_eq!(pids.len(), 1, "one bridge: {pids:?}");
-    pids[0]
-}
-
 #[test]
 fn a_killed_or_crashed_game_ends_its_bridge_and_the_next_start_works() {
     let Some(world) = World::new("crash") else {
@@ -156,9 +145,8 @@ fn a_killed_or_crashed_game_ends_its_bridge_and_the_next_start_works() {
     let mut out = Output::of(&mut run);
     out.wait_for("testgame: running");
     world.counter_moves().expect("data flows");
-    let bridge = bridge_pid(&world);
-    let game = wait_for(LONG, || pids_of(&world.root, LIVE_EXE).into_iter().next())
-        .expect("the game runs");
+    let bridge = world.bridge_pid();
+    let game = world.game_pid();
     signal(game, "KILL");
     let killed = Instant::now();
     let lag = gone(bridge) - killed;
@@ -198,9 +186,8 @@ fn a_killed_or_crashed_game_ends_its_bridge_and_the_next_start_works() {
     world
         .counter_moves()
         .expect("data flows in the next session");
-    let bridge = bridge_pid(&world);
-    let game = wait_for(LONG, || pids_of(&world.root, LIVE_EXE).into_iter().next())
-        .expect("the game runs");
+    let bridge = world.bridge_pid();
+    let game = world.game_pid();
     out.wait_for("testgame: crashing");
     let died = gone(game);
     let lag = gone(bridge) - died;
@@ -257,6 +244,7 @@ fn a_killed_watcher_leaves_its_bridge_to_the_game_and_a_new_one_follows_it() {
     ));
     let attached = first.next("attached", LONG).expect("the watcher attaches");
     let bridge = attached["session"]["bridge_pid"].as_u64().unwrap() as u32;
+    let game_pid = world.game_pid();
     first.kill();
     world
         .counter_moves()
@@ -283,11 +271,11 @@ fn a_killed_watcher_leaves_its_bridge_to_the_game_and_a_new_one_follows_it() {
     assert_eq!(session["bridge_pid"], bridge);
 
     touch(&stop);
-    wait_child(&mut game, LONG).expect("the game ends");
-    let ended_at = Instant::now();
+    let ended_at = gone(game_pid);
     let lag = gone(bridge) - ended_at;
     eprintln!("FIGURE bridge gone {lag:?} after the game, its watcher killed");
     assert!(lag < BRIDGE_LAG, "the bridge outlived the game by {lag:?}");
+    wait_child(&mut game, LONG).expect("the launch ends");
     let ended = second
         .next("ended", LONG)
         .expect("the new watcher reports the end");

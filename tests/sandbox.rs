@@ -9,19 +9,22 @@
 //! Without those programs the test skips, except when `CI=true`.
 
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use bridgekeeper_testkit::desktop::{Kill, require, session_bus};
 use bridgekeeper_testkit::wait_for;
-use bridgekeeper_testkit::world::{LONG, Output, World, wait_child};
+use bridgekeeper_testkit::world::{
+    LONG, Output, World, gone, lines_of, pids_of, processes_under, session_with, wait_child,
+};
 
 const APP_ID: &str = "io.github.bridgekeeper.Bridgekeeper";
 const FLATPAK_SPAWN: &str = "/usr/libexec/flatpak-xdg-utils/flatpak-spawn";
 const SESSION_HELPER: &str = "/usr/libexec/flatpak-session-helper";
 const DBUS_DAEMON: &str = "/usr/bin/dbus-daemon";
+const BRIDGE_EXE: &str = "bridgekeeper-bridge.exe";
 
 /// `flatpak-spawn` on the app's `PATH`: logs each call's arguments, one
 /// line per call, then runs the real one.
@@ -33,71 +36,45 @@ fn logging_spawn(log: &Path) -> String {
 }
 
 /// A private session bus with `flatpak-session-helper` on it: what serves
-/// `flatpak-spawn --host` on a desktop.
+/// `flatpak-spawn --host` on a desktop. Dropped, the helper goes, then the
+/// bus.
 struct HostSession {
     address: String,
-    bus: Child,
-    helper: Child,
+    _helper: Kill,
+    _bus: Kill,
 }
 
 impl HostSession {
     fn start(runtime: &Path) -> Option<HostSession> {
-        if let Some(missing) = [FLATPAK_SPAWN, SESSION_HELPER, DBUS_DAEMON]
-            .into_iter()
-            .find(|p| !Path::new(p).exists())
-        {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!(
-                    "{missing} is missing, and CI=true forbids skipping: install flatpak, \
-                     flatpak-xdg-utils and dbus (packaging/flatpak/check does)"
-                );
-            }
-            eprintln!("skipped: {missing} is missing");
-            return None;
-        }
-        let mut bus = Command::new(DBUS_DAEMON)
-            .args(["--session", "--nofork", "--print-address=1"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting dbus-daemon");
-        let mut address = String::new();
-        BufReader::new(bus.stdout.take().unwrap())
-            .read_line(&mut address)
-            .expect("dbus-daemon prints its address");
-        let address = address.trim().to_string();
-        let helper = Command::new(SESSION_HELPER)
-            .env("DBUS_SESSION_BUS_ADDRESS", &address)
-            .env("XDG_RUNTIME_DIR", runtime)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting flatpak-session-helper");
-        let session = HostSession {
-            address,
-            bus,
-            helper,
-        };
+        let tools = require(
+            &[FLATPAK_SPAWN, SESSION_HELPER, DBUS_DAEMON],
+            "flatpak, flatpak-xdg-utils and dbus (packaging/flatpak/check installs them)",
+        )?;
+        let (bus, address) = session_bus(&tools[2], runtime);
+        let helper = Kill(
+            Command::new(&tools[1])
+                .env("DBUS_SESSION_BUS_ADDRESS", &address)
+                .env("XDG_RUNTIME_DIR", runtime)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("starting flatpak-session-helper"),
+        );
         wait_for(Duration::from_secs(10), || {
-            Command::new(FLATPAK_SPAWN)
+            Command::new(&tools[0])
                 .args(["--host", "true"])
-                .env("DBUS_SESSION_BUS_ADDRESS", &session.address)
+                .env("DBUS_SESSION_BUS_ADDRESS", &address)
                 .stderr(Stdio::null())
                 .status()
                 .ok()
                 .filter(|s| s.success())
         })
         .expect("flatpak-spawn --host works once the helper is up");
-        Some(session)
-    }
-}
-
-impl Drop for HostSession {
-    fn drop(&mut self) {
-        for child in [&mut self.helper, &mut self.bus] {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        Some(HostSession {
+            address,
+            _helper: helper,
+            _bus: bus,
+        })
     }
 }
 
@@ -265,6 +242,214 @@ fn attach_in_the_sandbox_goes_through_the_host_and_the_bytes_arrive() {
         "status finds the session: {status:#}"
     );
 
+    assert!(wait_child(&mut game, LONG).is_some(), "the game ends");
+    world.wine.wineserver_wait();
+}
+
+/// `command` in a pid namespace of its own, as each `flatpak run` gets one;
+/// the namespace, and every process in it, ends with the command.
+fn in_new_pid_namespace(command: &Command) -> Command {
+    let mut wrapped = Command::new("unshare");
+    wrapped
+        .args(["--pid", "--fork", "--mount-proc", "--kill-child"])
+        .arg(command.get_program())
+        .args(command.get_args());
+    for (name, value) in command.get_envs() {
+        match value {
+            Some(value) => wrapped.env(name, value),
+            None => wrapped.env_remove(name),
+        };
+    }
+    wrapped
+}
+
+fn status_in(mut command: Command) -> serde_json::Value {
+    let output = command.args(["status", "--json"]).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("status --json prints JSON")
+}
+
+fn inode(path: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).expect("the file exists").ino()
+}
+
+/// Issue #16, 2: each `flatpak run` has its own pid namespace, and a
+/// session's owner was looked for in the namespace of whoever asked. After
+/// the app restarted, the running session looked crashed: the sweep removed
+/// its file and a second bridge could start. Here the session starts in one
+/// namespace, which then ends; `status`, a watcher (which sweeps) and
+/// `attach` in other namespaces, and `status` on the host, all see it
+/// running, and nothing is removed or started twice.
+#[test]
+fn a_session_started_in_one_pid_namespace_lives_on_in_every_other() {
+    let Some(sandbox) = Sandboxed::new("pidns") else {
+        return;
+    };
+    let world = &sandbox.world;
+    let appid = world.steam.appid.to_string();
+    let stop = world.root.join("stop-game");
+    let mut game = world.start_game(&world.game_args(
+        world.size,
+        &[
+            "--run-ms",
+            "120000",
+            "--stop-file",
+            &stop.display().to_string(),
+        ],
+    ));
+    let mut out = Output::of(&mut game);
+    out.wait_for("testgame: running");
+
+    let attach = in_new_pid_namespace(&sandbox.command())
+        .args(["attach", &appid])
+        .output()
+        .unwrap();
+    assert!(
+        attach.status.success(),
+        "{}",
+        String::from_utf8_lossy(&attach.stderr)
+    );
+    world.counter_moves().expect("data flows");
+    let bridges = pids_of(&world.root, BRIDGE_EXE);
+    assert_eq!(bridges.len(), 1, "one bridge: {bridges:?}");
+    let inode_before = inode(&world.file());
+
+    let status = status_in(in_new_pid_namespace(&sandbox.command()));
+    let session = session_with(&status, world.steam.appid).expect("listed");
+    assert_eq!(
+        session["state"], "running",
+        "status in another namespace: {session:#}"
+    );
+
+    let mut watch = in_new_pid_namespace(&sandbox.command())
+        .args(["watch", "--json"])
+        .stdout(Stdio::piped())
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = lines_of(&mut watch);
+    let mut notices = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(8);
+    while let Ok(line) =
+        lines.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+    {
+        notices.push(line);
+    }
+    let _ = watch.kill();
+    let _ = watch.wait();
+    assert!(
+        notices.iter().any(|n| n.contains("\"notice\":\"adopted\"")),
+        "a watcher in another namespace follows the session: {notices:#?}"
+    );
+    assert!(
+        notices
+            .iter()
+            .all(|n| !n.contains("\"notice\":\"attached\"")),
+        "and starts no second bridge: {notices:#?}"
+    );
+
+    let again = in_new_pid_namespace(&sandbox.command())
+        .args(["attach", &appid])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(!again.status.success(), "a second attach is refused");
+    assert!(stderr.contains("already bridged"), "{stderr}");
+
+    // The same app in the host's own pid namespace.
+    let status = status_in(sandbox.command());
+    let session = session_with(&status, world.steam.appid).expect("listed");
+    assert_eq!(
+        session["state"], "running",
+        "status on the host: {session:#}"
+    );
+
+    assert_eq!(
+        inode(&world.file()),
+        inode_before,
+        "the file was never removed"
+    );
+    world.counter_moves().expect("data still flows");
+    assert_eq!(
+        pids_of(&world.root, BRIDGE_EXE),
+        bridges,
+        "still one bridge"
+    );
+
+    std::fs::write(&stop, b"").unwrap();
+    assert!(wait_child(&mut game, LONG).is_some(), "the game ends");
+    gone(bridges[0]);
+    let status = status_in(in_new_pid_namespace(&sandbox.command()));
+    let session = session_with(&status, world.steam.appid).expect("listed");
+    assert_eq!(session["state"], "ended", "{session:#}");
+    world.wine.wineserver_wait();
+}
+
+/// Host processes of this test that run the bridge (or the Wine script
+/// about to), not counting `flatpak-spawn` in the sandbox.
+fn host_bridges(world: &World) -> Vec<String> {
+    processes_under(&world.root)
+        .into_iter()
+        .filter(|p| p.contains(BRIDGE_EXE) && !p.contains("flatpak-spawn"))
+        .collect()
+}
+
+/// Issue #16, 5: inside the sandbox the bridge runs on the host, and a kill
+/// on timeout reached only `flatpak-spawn`: the host bridge was orphaned.
+/// Here the host's Wine stops itself before the bridge starts, so it is
+/// never ready; after the timeout nothing of it is left on the host.
+#[test]
+fn a_bridge_that_is_never_ready_is_killed_on_the_host_too() {
+    let Some(sandbox) = Sandboxed::new("sbtimeout") else {
+        return;
+    };
+    let world = &sandbox.world;
+    let stop = world.root.join("stop-game");
+    let mut game = world.start_game(&world.game_args(
+        world.size,
+        &[
+            "--run-ms",
+            "120000",
+            "--stop-file",
+            &stop.display().to_string(),
+        ],
+    ));
+    let mut out = Output::of(&mut game);
+    out.wait_for("testgame: running");
+    let wine = world.steam.proton.join("files/bin/wine");
+    std::fs::write(
+        &wine,
+        format!(
+            "#!/bin/sh\ncase \"$1\" in *{BRIDGE_EXE}) kill -STOP $$ ;; esac\nexec /usr/bin/wine \"$@\"\n"
+        ),
+    )
+    .unwrap();
+
+    let attach = sandbox
+        .command()
+        .args(["attach", &world.steam.appid.to_string()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&attach.stderr);
+    assert!(!attach.status.success(), "{stderr}");
+    assert!(stderr.contains("not ready"), "{stderr}");
+    let left = wait_for(Duration::from_secs(5), || {
+        host_bridges(world).is_empty().then_some(())
+    });
+    let leftovers = host_bridges(world);
+    for process in &leftovers {
+        if let Some((pid, _)) = process.split_once(':') {
+            let _ = Command::new("kill").args(["-KILL", pid]).status();
+        }
+    }
+    assert!(left.is_some(), "the host bridge is killed: {leftovers:#?}");
+    assert!(!world.file().exists(), "its file is removed");
+    std::fs::write(&stop, b"").unwrap();
     assert!(wait_child(&mut game, LONG).is_some(), "the game ends");
     world.wine.wineserver_wait();
 }

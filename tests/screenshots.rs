@@ -5,16 +5,18 @@
 //!
 //! Not part of the test run (`#[ignore]`); `assets/take-screenshots` runs it.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use bridgekeeper_sessions::settings::Settings;
 use bridgekeeper_testkit::app::{App, binary};
+use bridgekeeper_testkit::desktop::{Xvfb, tool};
+use bridgekeeper_testkit::scratch::ScratchDir;
 use bridgekeeper_testkit::shm::ShmDir;
 use bridgekeeper_testkit::steam::FakeSteam;
+use bridgekeeper_testkit::steam_fixture::AppSpec;
 use bridgekeeper_testkit::wine::{kill_wineserver, wine, workspace};
-use bridgekeeper_testkit::{GAME_MAGIC, unique_name, wait_for};
+use bridgekeeper_testkit::{GAME_MAGIC, wait_for};
 
 const LONG: Duration = Duration::from_secs(60);
 const APPID: u32 = 990_001;
@@ -81,74 +83,21 @@ type = "u32"
     )
 }
 
-/// Rewrites the library so it lists the test game and [`OTHERS`].
-fn add_other_games(steam: &FakeSteam) {
-    let steamapps = steam.root.join("steamapps");
-    let manifest = |appid: u32, name: &str, dir: &str| {
-        format!(
-            "\"AppState\"\n{{\n\t\"appid\"\t\t\"{appid}\"\n\t\"name\"\t\t\"{name}\"\n\
-             \t\"installdir\"\t\t\"{dir}\"\n\t\"StateFlags\"\t\t\"4\"\n}}\n"
-        )
-    };
-    std::fs::write(
-        steamapps.join(format!("appmanifest_{APPID}.acf")),
-        manifest(APPID, "Test Sim", "Fake Sim"),
-    )
-    .unwrap();
-    let mut apps = format!("\t\t\t\"{APPID}\"\t\t\"1\"\n");
-    for (appid, name) in OTHERS {
-        std::fs::create_dir_all(steamapps.join("common").join(name)).unwrap();
-        std::fs::write(
-            steamapps.join(format!("appmanifest_{appid}.acf")),
-            manifest(appid, name, name),
-        )
-        .unwrap();
-        apps.push_str(&format!("\t\t\t\"{appid}\"\t\t\"1\"\n"));
-    }
-    let library = format!(
-        "\"libraryfolders\"\n{{\n\t\"0\"\n\t{{\n\t\t\"path\"\t\t\"{}\"\n\t\t\"apps\"\n\t\t{{\n{apps}\t\t}}\n\t}}\n}}\n",
-        steam.root.display()
-    );
-    std::fs::write(steamapps.join("libraryfolders.vdf"), library).unwrap();
-}
-
-fn free_display() -> u32 {
-    (90..200)
-        .find(|n| {
-            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-                && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
-        })
-        .expect("a free X display number")
-}
-
-fn start_xvfb() -> (Child, u32) {
-    let display = free_display();
-    let x = Command::new("Xvfb")
-        .args([&format!(":{display}"), "-screen", "0", "1280x900x24"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("Xvfb (apt-get install xvfb)");
-    let socket = PathBuf::from(format!("/tmp/.X11-unix/X{display}"));
-    wait_for(Duration::from_secs(10), || socket.exists().then_some(())).expect("Xvfb starts");
-    (x, display)
-}
-
 #[test]
 #[ignore = "takes the metainfo screenshots; run by assets/take-screenshots"]
 fn take_screenshots() {
     let Some(wine) = wine() else {
         panic!("Wine is needed for the screenshots");
     };
-    let root = std::env::temp_dir().join(unique_name("shots"));
-    let steam = FakeSteam::new(
-        &root.join("Steam"),
-        APPID,
-        &wine,
-        &wine.prefix,
-        &["TestSim.exe"],
-    );
-    add_other_games(&steam);
+    let scratch = ScratchDir::new("shots");
+    let root = scratch.path().to_path_buf();
+    let steam = OTHERS
+        .iter()
+        .fold(
+            FakeSteam::builder(&root.join("Steam"), APPID).game_name("Test Sim"),
+            |steam, &(appid, name)| steam.other_app(AppSpec::new(appid, name)),
+        )
+        .build(&wine, &wine.prefix, &["TestSim.exe"]);
     let shm = ShmDir::new("shots");
     let app = App::new(&root, shm.path(), &wine);
     let mapping = "TestSimTelemetry";
@@ -194,7 +143,8 @@ fn take_screenshots() {
     let first = counter(4).unwrap_or(0);
     wait_for(LONG, || counter(4).filter(|&c| c > first + 30)).expect("the counter moves");
 
-    let (mut x, display) = start_xvfb();
+    let xvfb = tool("Xvfb").expect("Xvfb (apt-get install xvfb)");
+    let x = Xvfb::start(&xvfb);
     let out_dir = workspace().join("assets/screenshots");
     for tab in ["games", "sessions", "inspector"] {
         let shot = out_dir.join(format!("{tab}.png"));
@@ -214,7 +164,7 @@ fn take_screenshots() {
             .env("HOME", &home)
             .env("XDG_CONFIG_HOME", home.join(".config"))
             .env("STEAM_DIR", &steam.root)
-            .env("DISPLAY", format!(":{display}"))
+            .env("DISPLAY", x.display_var())
             .env("LIBGL_ALWAYS_SOFTWARE", "1")
             .env_remove("WAYLAND_DISPLAY")
             .env_remove("DBUS_SESSION_BUS_ADDRESS")
@@ -226,8 +176,7 @@ fn take_screenshots() {
         assert!(shot.is_file(), "no screenshot for {tab}");
         eprintln!("{} in {:?}", shot.display(), started.elapsed());
     }
-    let _ = x.kill();
-    let _ = x.wait();
+    drop(x);
 
     std::fs::write(&stop, b"").unwrap();
     let ended = wait_for(LONG, || run.try_wait().ok().flatten());
@@ -236,5 +185,4 @@ fn take_screenshots() {
         let _ = run.wait();
     }
     kill_wineserver(&wine.prefix);
-    let _ = std::fs::remove_dir_all(&root);
 }

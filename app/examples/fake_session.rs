@@ -72,6 +72,8 @@ fn run() -> anyhow::Result<()> {
                 size: m.size.bytes(),
                 mode: Some(MappingMode::Shared),
                 error: None,
+                dev: None,
+                inode: None,
             },
         ));
     }
@@ -99,6 +101,8 @@ fn run() -> anyhow::Result<()> {
             .map_or(0, |d| d.as_secs()),
         keep_files: false,
         failure: None,
+        owner_pid_namespace: bridgekeeper_host::pid_namespace::own(),
+        backing_dir: None,
     };
     registry
         .save(&record)

@@ -1,12 +1,10 @@
 //! The app registers its StatusNotifierItem on a D-Bus session bus (started
 //! here with `dbus-daemon`), in tray-only mode with no window.
 
-mod desktop;
-
 use std::process::Command;
 use std::time::Duration;
 
-use desktop::{Kill, bus_names, require, session_bus, status_notifier_item};
+use bridgekeeper_testkit::desktop::{Kill, bus_names, require, session_bus, status_notifier_item};
 
 #[test]
 fn registers_a_status_notifier_item_on_the_session_bus() {

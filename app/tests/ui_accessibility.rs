@@ -10,16 +10,13 @@
 //! names a screen reader speaks (with `dbus-send`, as the other desktop
 //! tests talk to the bus).
 
-mod desktop;
-
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bridgekeeper_testkit::art::header_jpeg;
+use bridgekeeper_testkit::desktop::{Kill, Xvfb, require, session_bus};
 use bridgekeeper_testkit::steam_fixture::{AppSpec, ArtLayout, SteamFixture};
-use desktop::{Kill, require, session_bus, xvfb};
 
 const LAUNCHER: &str = "/usr/libexec/at-spi-bus-launcher";
 
@@ -115,17 +112,12 @@ fn accessibles(a11y: &str) -> BTreeMap<String, u64> {
 
 #[test]
 fn the_running_app_exposes_its_controls_to_screen_readers() {
-    let Some(tools) = require(&["Xvfb", "dbus-daemon", "dbus-send"], "xvfb and dbus") else {
+    let Some(tools) = require(
+        &["Xvfb", "dbus-daemon", "dbus-send", LAUNCHER],
+        "xvfb, dbus and at-spi2-core",
+    ) else {
         return;
     };
-    if !Path::new(LAUNCHER).is_file() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{LAUNCHER} missing; install the at-spi2-core package"
-        );
-        eprintln!("skipped: {LAUNCHER} not installed (package at-spi2-core)");
-        return;
-    }
     let tmp = tempfile::tempdir().unwrap();
     let home = tmp.path().join("home");
     std::fs::create_dir_all(&home).unwrap();
@@ -133,7 +125,7 @@ fn the_running_app_exposes_its_controls_to_screen_readers() {
         .app(AppSpec::new(244_210, "Assetto Corsa"))
         .header_image(244_210, ArtLayout::Folder, &header_jpeg(244_210))
         .build();
-    let (_x, display) = xvfb(&tools[0]);
+    let x = Xvfb::start(&tools[0]);
     let (_bus, address) = session_bus(&tools[1], tmp.path());
     let env = |c: &mut Command| {
         c.env_clear()
@@ -141,10 +133,10 @@ fn the_running_app_exposes_its_controls_to_screen_readers() {
             .env("HOME", &home)
             .env("XDG_RUNTIME_DIR", tmp.path())
             .env("XDG_CONFIG_HOME", home.join(".config"))
-            .env("DISPLAY", format!(":{display}"))
+            .env("DISPLAY", x.display_var())
             .env("DBUS_SESSION_BUS_ADDRESS", &address);
     };
-    let mut launcher = Command::new(LAUNCHER);
+    let mut launcher = Command::new(&tools[3]);
     env(&mut launcher);
     let _launcher = Kill(
         launcher

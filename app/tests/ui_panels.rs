@@ -351,6 +351,8 @@ fn register_session(app: &BridgekeeperApp, files: &[(&str, &Path)]) {
                 size: 4096,
                 mode: Some(bridgekeeper_protocol::MappingMode::Shared),
                 error: None,
+                dev: None,
+                inode: None,
             })
             .collect(),
         bridge_pid: Some(pid),
@@ -361,6 +363,8 @@ fn register_session(app: &BridgekeeperApp, files: &[(&str, &Path)]) {
         started_at: 0,
         keep_files: true,
         failure: None,
+        owner_pid_namespace: None,
+        backing_dir: None,
     };
     registry.save(&record).unwrap();
     actions::refresh_sessions(&app.shared);

@@ -3,13 +3,11 @@
 //! `target/artifacts/ui-smoke.png`; the game cards show Steam's cached
 //! header image (a solid colour here, found again in the screenshot).
 
-mod desktop;
-
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Command;
 
 use bridgekeeper_testkit::art::{HEADER_SIZE, header_jpeg, solid_jpeg};
+use bridgekeeper_testkit::desktop::{Xvfb, require};
 use bridgekeeper_testkit::steam_fixture::{AppSpec, ArtLayout, SteamFixture};
 
 /// The colour of Assetto Corsa's header image in the fixture.
@@ -17,7 +15,7 @@ const ART: [u8; 3] = [200, 30, 160];
 
 #[test]
 fn window_opens_under_xvfb_and_saves_a_screenshot() {
-    let Some(xvfb) = desktop::require(&["Xvfb"], "xvfb").map(|mut t| t.remove(0)) else {
+    let Some(xvfb) = require(&["Xvfb"], "xvfb").map(|mut t| t.remove(0)) else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
@@ -33,23 +31,7 @@ fn window_opens_under_xvfb_and_saves_a_screenshot() {
             &header_jpeg(805_550),
         )
         .build();
-    let display = desktop::free_display();
-    let mut x = Command::new(xvfb)
-        .args([
-            format!(":{display}"),
-            "-screen".into(),
-            "0".into(),
-            "1280x900x24".into(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let socket = PathBuf::from(format!("/tmp/.X11-unix/X{display}"));
-    let start = Instant::now();
-    while !socket.exists() && start.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let x = Xvfb::start(&xvfb);
     let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/artifacts");
     let shot = artifacts.join("ui-smoke.png");
     let _ = std::fs::remove_file(&shot);
@@ -62,12 +44,11 @@ fn window_opens_under_xvfb_and_saves_a_screenshot() {
         .env("XDG_RUNTIME_DIR", tmp.path())
         .env("XDG_CONFIG_HOME", home.join(".config"))
         .env("STEAM_DIR", fixture.root())
-        .env("DISPLAY", format!(":{display}"))
+        .env("DISPLAY", x.display_var())
         .env("LIBGL_ALWAYS_SOFTWARE", "1")
         .env("BRIDGEKEEPER_SCREENSHOT", &shot)
         .status();
-    let _ = x.kill();
-    let _ = x.wait();
+    drop(x);
     assert!(status.unwrap().success());
     let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
     let mut reader = decoder.read_info().unwrap();

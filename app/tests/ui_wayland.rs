@@ -5,15 +5,13 @@
 //! click), and checks that the window closed, the app stayed in the tray, and
 //! a new window opened.
 
-mod desktop;
-
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use desktop::{Kill, require, session_bus, status_notifier_item};
+use bridgekeeper_testkit::desktop::{Kill, require, session_bus, status_notifier_item};
 
 const LONG: Duration = Duration::from_secs(40);
 

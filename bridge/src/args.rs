@@ -13,12 +13,20 @@ bridgekeeper-bridge: backs a game's named shared memory with files that Linux ca
 USAGE:
     bridgekeeper-bridge.exe --map NAME=SIZE... [OPTIONS] -- GAME.EXE [ARGS...]   (launcher mode)
     bridgekeeper-bridge.exe --map NAME=SIZE... [OPTIONS]                         (attach mode)
+    bridgekeeper-bridge.exe --serve --map NAME=SIZE... [OPTIONS]                 (serve mode)
 
 Launcher mode creates every mapping, then starts the game with its command line,
 working directory and environment unchanged, follows it (and the --wait-for exes a
 launcher hands over to), and exits with the game's exit code.
 Attach mode keeps the mappings alive until the game exes are gone, the stop file
 appears or standard input closes; at least one of those must be given.
+Serve mode runs in ANOTHER prefix (a telemetry tool's) while a game's session runs:
+it creates the same sections on the backing files that session already uses, so the
+tool reads and writes the game's own memory. It opens existing files only, and never
+creates, zeroes, extends, shortens or removes one; a file shorter than its --map size
+fails. If the tool created a section first, the bridge copies the file into it (game
+to tool only). It stops like attach mode. The exe may be renamed (e.g. to the game's
+exe name, for tools that look for the game's process).
 
 OPTIONS:
     --map NAME=SIZE        A section to create: its exact Win32 name and its size in bytes.
@@ -30,9 +38,19 @@ OPTIONS:
     --wait-for EXE         Follow processes with this exe name (case-insensitive). Repeat.
     --grace-ms MS          Wait this long after the last game process ends [default: 1000]
     --game-timeout-ms MS   Give up when no --wait-for exe shows up in time [default: 30000]
-    --stop-file FILE       Attach mode: stop when this Linux file exists
-    --stop-on-stdin-close  Attach mode: stop when standard input is closed
-    --remove-files         Delete the backing files when the bridge stops
+    --stop-file FILE       Attach and serve mode: stop when this Linux file exists
+    --stop-on-stdin-close  Attach and serve mode: stop when standard input is closed
+    --remove-files         Delete the backing files when the bridge stops (not with --serve)
+    --existing-files       Open only backing files that exist (the caller made them, mode 0600);
+                           a missing one fails, and no file or Global directory is created.
+                           Without it a missing file is created with mode 0600 (Global/ 0700)
+                           whatever the umask: Wine creates files in the wineserver, with 0666
+                           minus the umask of whoever started it, unless given an owner-only
+                           security descriptor, which the bridge passes
+    --game-running         Attach mode: a --wait-for exe runs already; if none is found in the
+                           first scans (about 0.5 s), stop with reason game-not-found instead
+                           of waiting --game-timeout-ms
+    --serve                Serve mode (above); implies --existing-files
     --probe TOKEN          Write TOKEN at the start of each mapping from the Windows side, to
                            prove the chain (bridgekeeper verify); not with a game command
     -h, --help             Print this help
@@ -42,13 +60,38 @@ Status goes to standard output as one JSON object per line.";
 
 /// Flags that take no value: `--flag=value` is an error for them, never
 /// silently the flag alone (`--remove-files=no` must not remove files).
-const NO_VALUE: [&str; 5] = [
+const NO_VALUE: [&str; 8] = [
     "--",
     "--help",
     "--version",
     "--stop-on-stdin-close",
     "--remove-files",
+    "--existing-files",
+    "--game-running",
+    "--serve",
 ];
+
+/// What the bridge does with its mappings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Creates the mappings, starts the game and follows it.
+    Launcher,
+    /// Creates the mappings for a game that runs or will run.
+    Attach,
+    /// Serves the backing files of a running session to another prefix.
+    Serve,
+}
+
+impl Mode {
+    /// The word the `started` status line uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Launcher => "launcher",
+            Mode::Attach => "attach",
+            Mode::Serve => "serve",
+        }
+    }
+}
 
 /// A fully checked set of options.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +116,13 @@ pub struct Options {
     pub stop_on_stdin_close: bool,
     /// Delete the backing files on exit.
     pub remove_files: bool,
+    /// Open only backing files that exist; create none.
+    pub existing_files: bool,
+    /// Attach mode: the `wait_for` exes already run, so give up on them
+    /// after the first scans instead of `game_timeout`.
+    pub game_running: bool,
+    /// Serve mode.
+    pub serve: bool,
     /// Written at offset 0 of every mapping, for `bridgekeeper verify`.
     pub probe: Option<String>,
     /// Launcher mode: the game to start.
@@ -121,6 +171,9 @@ pub fn parse(raw: &str) -> Result<Request, UsageError> {
     let mut stop_file = None;
     let mut stop_on_stdin_close = false;
     let mut remove_files = false;
+    let mut existing_files = false;
+    let mut game_running = false;
+    let mut serve = false;
     let mut probe = None;
     let mut game = None;
 
@@ -173,6 +226,9 @@ pub fn parse(raw: &str) -> Result<Request, UsageError> {
             "--stop-file" => stop_file = Some(linux_path("--stop-file", value("a file")?)?),
             "--stop-on-stdin-close" => stop_on_stdin_close = true,
             "--remove-files" => remove_files = true,
+            "--existing-files" => existing_files = true,
+            "--game-running" => game_running = true,
+            "--serve" => serve = true,
             other => {
                 return Err(usage(format!(
                     "unknown argument {other:?}; put the game's command after -- (see --help)"
@@ -194,11 +250,21 @@ pub fn parse(raw: &str) -> Result<Request, UsageError> {
             "--probe writes into the mappings, so it cannot be used with a game command",
         ));
     }
-    if game.is_none() && wait_for.is_empty() && stop_file.is_none() && !stop_on_stdin_close {
+    if serve {
+        check_serve(game.is_some(), remove_files, probe.is_some())?;
+    }
+    if game_running && (game.is_some() || wait_for.is_empty()) {
         return Err(usage(
-            "attach mode needs a way to stop: --wait-for EXE, --stop-file FILE or --stop-on-stdin-close \
-             (a bridge that outlives the game keeps Steam showing it as running)",
+            "--game-running is for attach mode with --wait-for EXE: it says that exe runs already",
         ));
+    }
+    if game.is_none() && wait_for.is_empty() && stop_file.is_none() && !stop_on_stdin_close {
+        return Err(usage(if serve {
+            "serve mode needs a way to stop: --stop-file FILE, --stop-on-stdin-close or --wait-for EXE"
+        } else {
+            "attach mode needs a way to stop: --wait-for EXE, --stop-file FILE or --stop-on-stdin-close \
+             (a bridge that outlives the game keeps Steam showing it as running)"
+        }));
     }
     Ok(Request::Run(Box::new(Options {
         mappings,
@@ -211,9 +277,46 @@ pub fn parse(raw: &str) -> Result<Request, UsageError> {
         stop_file,
         stop_on_stdin_close,
         remove_files,
+        existing_files: existing_files || serve,
+        game_running,
+        serve,
         probe,
         game,
     })))
+}
+
+impl Options {
+    /// Launcher, attach or serve mode.
+    pub fn mode(&self) -> Mode {
+        if self.serve {
+            Mode::Serve
+        } else if self.game.is_some() {
+            Mode::Launcher
+        } else {
+            Mode::Attach
+        }
+    }
+}
+
+/// Serve mode shares a live session's files: it starts no game and writes
+/// into nothing, and the files are the session's to remove.
+fn check_serve(game: bool, remove_files: bool, probe: bool) -> Result<(), UsageError> {
+    if game {
+        return Err(usage(
+            "--serve starts no game: remove the command after -- (run the game with its own bridge)",
+        ));
+    }
+    if remove_files {
+        return Err(usage(
+            "--serve never removes the backing files, which belong to the game's session: drop --remove-files",
+        ));
+    }
+    if probe {
+        return Err(usage(
+            "--probe writes into the mappings, which in serve mode are a running game's memory: drop it",
+        ));
+    }
+    Ok(())
 }
 
 /// An absolute Linux path without `..`, NUL or backslashes (the rule the
@@ -345,6 +448,39 @@ mod tests {
         assert!(error("b.exe --map x=1 --wait-for C:\\a.exe").contains("file name only"));
     }
 
+    #[test]
+    fn serve_mode_options() {
+        let options = run("AC2-Win64-Shipping.exe --serve --map x=1 --stop-file /tmp/stop");
+        assert_eq!(options.mode(), Mode::Serve);
+        assert!(options.existing_files, "serve implies --existing-files");
+        assert!(!options.remove_files);
+        let attach = run("b.exe --map x=1 --existing-files --stop-on-stdin-close");
+        assert_eq!(attach.mode(), Mode::Attach);
+        assert!(attach.existing_files);
+        assert_eq!(run("b.exe --map x=1 -- g.exe").mode(), Mode::Launcher);
+
+        let both = error("b.exe --serve --map x=1 --stop-on-stdin-close --remove-files");
+        assert!(both.contains("never removes the backing files"), "{both}");
+        assert!(error("b.exe --serve --map x=1 -- g.exe").contains("starts no game"));
+        assert!(
+            error("b.exe --serve --map x=1 --probe t --stop-on-stdin-close").contains("--probe")
+        );
+        assert!(error("b.exe --serve --map x=1").contains("serve mode needs a way to stop"));
+    }
+
+    #[test]
+    fn game_running_needs_an_exe_to_find() {
+        let options = run("b.exe --map x=1 --wait-for acs.exe --game-running");
+        assert!(options.game_running);
+        assert!(
+            error("b.exe --map x=1 --game-running --stop-on-stdin-close").contains("--wait-for")
+        );
+        assert!(
+            error("b.exe --map x=1 --wait-for a.exe --game-running -- a.exe")
+                .contains("attach mode")
+        );
+    }
+
     /// Found by the `bridge_args` fuzz target (crash input shortened): a
     /// value glued to a flag that takes none was dropped, so `--=x` acted
     /// as `--` and `--remove-files=no` removed the files.
@@ -359,6 +495,9 @@ mod tests {
         for flag in [
             "--remove-files",
             "--stop-on-stdin-close",
+            "--existing-files",
+            "--game-running",
+            "--serve",
             "--help",
             "--version",
         ] {

@@ -1,6 +1,6 @@
 //! The bridge's code as a library, so that its portable parts (the command
-//! line, Windows command-line splitting, paths and status lines) can be
-//! tested and fuzzed on Linux. `main.rs` is the `bridgekeeper-bridge.exe`
+//! line, Windows command-line splitting, paths, status lines and copy
+//! mode's inner loop) can be tested and fuzzed on Linux. `main.rs` is the `bridgekeeper-bridge.exe`
 //! program built from it.
 //!
 //! Everything that calls Windows is in [`win`], compiled only for Windows.
@@ -12,5 +12,6 @@ pub mod args;
 pub mod cmdline;
 pub mod paths;
 pub mod status;
+pub mod volatile_copy;
 #[cfg(windows)]
 pub mod win;

@@ -2,8 +2,7 @@
 
 /// The Windows form of an absolute Linux path: `\\?\unix\dev\shm\x` for
 /// `/dev/shm/x`. Wine maps it straight to the Unix path, with no dependency on
-/// a drive letter such as `Z:` (docs/wine-behaviour.md, Paths to /dev/shm
-/// from Windows).
+/// a drive letter such as `Z:`, which a prefix may lack or map elsewhere.
 pub fn to_wine(linux: &str) -> String {
     format!(r"\\?\unix{}", linux.replace('/', "\\"))
 }

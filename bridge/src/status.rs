@@ -1,8 +1,8 @@
 //! Writing status lines without ever failing.
 //!
-//! The reader of standard output may go away at any time, and `println!` on
-//! a closed pipe panics under Wine (docs/wine-behaviour.md, Status lines), so
-//! every write is allowed to fail silently.
+//! The reader of standard output may go away at any time (and `println!` on
+//! a closed pipe panics under Wine), so every write is allowed to fail
+//! silently.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;

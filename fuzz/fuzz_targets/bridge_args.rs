@@ -178,6 +178,17 @@ fn check_round_trip(raw: &str, options: &Options) {
         .map(|g| g.iter().map(OsString::from).collect());
 
     let mut argv = vec!["C:\\bridgekeeper\\bridgekeeper-bridge.exe".to_string()];
+    // Flags that `BridgeCommand` does not write (yet); their place in the
+    // line does not matter, as long as it is before `--`.
+    for (set, flag) in [
+        (options.serve, "--serve"),
+        (options.existing_files, "--existing-files"),
+        (options.game_running, "--game-running"),
+    ] {
+        if set {
+            argv.push(flag.to_string());
+        }
+    }
     argv.extend(
         command
             .bridge_args()

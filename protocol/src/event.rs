@@ -1,8 +1,8 @@
 //! Status events: one JSON object per line, written by the bridge.
 //!
 //! Every line carries the nonce the bridge was started with, so a reader can
-//! tell this run's events from an earlier run's (docs/wine-behaviour.md,
-//! Status lines: fresh per run, never fatal).
+//! tell this run's events from an earlier run's (a status file, or a pipe
+//! Wine hands on, may still hold them).
 
 use serde::{Deserialize, Serialize};
 
@@ -12,8 +12,14 @@ use serde::{Deserialize, Serialize};
 pub enum MappingMode {
     /// The section is backed by the file: zero copy, both directions.
     Shared,
-    /// The game created the section first; the bridge mirrors it into the
-    /// file, game to Linux only.
+    /// Someone else created the section first, so it is not backed by the
+    /// file; the bridge copies changed pages one way, about every
+    /// millisecond. The direction follows from the bridge's mode (the
+    /// `started` line): in launcher and attach mode the game created it and
+    /// its memory is copied into the file (game to Linux); in serve mode a
+    /// tool created it and the file is copied into the tool's section (game
+    /// to tool; what the tool writes does not reach the game). The `note`
+    /// says so in words.
     Copy,
 }
 
@@ -47,7 +53,7 @@ pub enum Event {
         protocol: u32,
         /// The bridge's Windows process id.
         pid: u32,
-        /// `launcher` or `attach`.
+        /// `launcher`, `attach` or `serve` (protocol 2 and later).
         mode: String,
         /// The Linux directory holding the backing files.
         dir: String,
@@ -58,7 +64,8 @@ pub enum Event {
         name: String,
         /// The Linux path of the backing file.
         file: String,
-        /// The size in bytes.
+        /// The size of the section in bytes: the requested size, or in serve
+        /// mode the backing file's size (never less than requested).
         size: u64,
         /// Shared (zero copy) or copy mode.
         mode: MappingMode,
@@ -70,7 +77,8 @@ pub enum Event {
     Failed {
         /// The Win32 name.
         name: String,
-        /// The Windows error code.
+        /// The Windows error code, or 0 when the bridge refused on a check of
+        /// its own (serve mode: a backing file shorter than the mapping).
         error: u32,
         /// What went wrong, in a sentence.
         message: String,

@@ -19,4 +19,10 @@ pub use size::{MappingSize, SizeError};
 pub use spec::{MappingSpec, SpecError, find_duplicate};
 
 /// Version of the status protocol, carried by the `started` event.
-pub const PROTOCOL_VERSION: u32 = 1;
+///
+/// - 1: launcher and attach mode.
+/// - 2: adds serve mode (`started` says `"mode":"serve"`). Its copy-mode
+///   mappings copy the other way, from the file into a section (see
+///   [`MappingMode::Copy`]), which a protocol 1 reader would take for the
+///   game-to-file copy.
+pub const PROTOCOL_VERSION: u32 = 2;

@@ -11,8 +11,8 @@ const GLOBAL_DIR: &str = "Global";
 /// Which Win32 object namespace a name lives in.
 ///
 /// Under Wine, `X`, `Local\X` and `Session\N\X` open the same object, while
-/// `Global\X` is a different one (see docs/wine-behaviour.md, Section names
-/// and namespaces).
+/// `Global\X` is a different one (checked under Wine by the bridge's
+/// end-to-end tests, `global_names_get_a_file_of_their_own`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Namespace {
     /// The session namespace: a bare name, `Local\` or `Session\N\`.

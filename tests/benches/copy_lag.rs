@@ -11,18 +11,16 @@
 //!
 //! `cargo bench -p bridgekeeper-e2e --bench copy_lag` (needs Wine)
 
-mod common;
-
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use bridgekeeper_bench_report::{Figure, median, percentile, record};
+use bridgekeeper_testkit::procs::{cpu_percent_between, cpu_ticks};
 use bridgekeeper_testkit::wait_for;
-use common::{
-    Figure, World, cpu_percent_between, cpu_ticks, median, percentile, reap, wait_stdout_line,
-};
+use bridgekeeper_testkit::world::{World, reap, wait_stdout_line};
 
 const COMMAND: &str = "cargo bench -p bridgekeeper-e2e --bench copy_lag";
 /// The game's write rate: a typical telemetry rate.
@@ -109,7 +107,10 @@ fn observe(path: &Path, bridge_pid: u32) -> Observed {
 
 /// Game's args for a clocked run.
 fn clocked(world: &World) -> Vec<String> {
-    world.game_args(&["--rate", RATE_HZ, "--clock", "--run-ms", GAME_MS])
+    world.game_args(
+        world.size,
+        &["--rate", RATE_HZ, "--clock", "--run-ms", GAME_MS],
+    )
 }
 
 /// Shared mode: `bridgekeeper run` creates the section before the game.
@@ -182,7 +183,7 @@ fn figures(mode: &str, o: &Observed) -> Vec<Figure> {
 }
 
 fn main() {
-    let Some(world) = World::new("copylag") else {
+    let Some(world) = World::options("copylag").stop_wine_on_drop().build() else {
         eprintln!("Wine is missing: nothing to measure");
         return;
     };
@@ -205,5 +206,5 @@ fn main() {
     );
     poll.samples = 2;
     all.push(poll);
-    common::report(COMMAND, &all);
+    record(COMMAND, &all).expect("recording the figures");
 }

@@ -12,17 +12,17 @@
 //!   prefix with no wineserver (a user starting the bridge before the game).
 //!
 //! protontricks finds the tree through its documented overrides:
-//! `STEAM_DIR`, `PROTON_VERSION` (the fake Proton, which gets an
-//! appmanifest as Steam's tools have) and `STEAM_RUNTIME=0`, because the
-//! fake tree has no real Steam Runtime container to enter.
+//! `STEAM_DIR`, `PROTON_VERSION` (the fake Proton, installed with an
+//! appmanifest and a toolmanifest as Steam's tools are) and
+//! `STEAM_RUNTIME=0`, because the fake tree has no real Steam Runtime
+//! container to enter.
 //!
 //! `protontricks-launch` comes from `$PROTONTRICKS_LAUNCH` or
 //! `target/protontricks-venv/bin/` (scripts/bench installs the pinned
 //! version there).
 //!
-//! `cargo bench -p bridgekeeper-e2e --bench protontricks` (needs Wine)
-
-mod common;
+//! `cargo bench -p bridgekeeper-e2e --bench protontricks` (needs Wine;
+//! `BRIDGEKEEPER_BENCH_RUNS=N` repeats N times instead of 7)
 
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
@@ -30,16 +30,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use bridgekeeper_bench_report::{Figure, median, ms, record, runs};
+use bridgekeeper_testkit::steam::PROTON_DIR;
 use bridgekeeper_testkit::wine::workspace;
-use common::{Figure, MAPPING_SIZE, World, median, ms, reap, wait_stdout_line};
+use bridgekeeper_testkit::world::{World, reap, wait_stdout_line};
 
 const COMMAND: &str = "cargo bench -p bridgekeeper-e2e --bench protontricks";
-const RUNS: usize = 7;
 const LONG: Duration = Duration::from_secs(60);
 /// The fake Proton's name, as its appmanifest gives it.
-const PROTON_NAME: &str = "Fake Proton 8.0";
-/// Proton 8.0's appid, for the fake Proton's appmanifest.
-const PROTON_APPID: u32 = 2_348_590;
+const PROTON_NAME: &str = PROTON_DIR;
 
 /// The protontricks-launch program, or a sentence on how to get it.
 fn protontricks_launch() -> Result<PathBuf, String> {
@@ -69,35 +68,6 @@ fn protontricks_version(launch: &Path) -> String {
         .unwrap_or_else(|| "protontricks (version unknown)".into())
 }
 
-/// Makes the fake Proton a Steam tool with an appmanifest, which is how
-/// protontricks finds Protons in a library.
-fn register_proton(world: &World) {
-    let installdir = world
-        .steam
-        .proton
-        .file_name()
-        .expect("the Proton has a folder name")
-        .to_string_lossy()
-        .into_owned();
-    let manifest = format!(
-        "\"AppState\"\n{{\n\t\"appid\"\t\t\"{PROTON_APPID}\"\n\t\"name\"\t\t\"{PROTON_NAME}\"\n\t\
-         \"installdir\"\t\t\"{installdir}\"\n\t\"StateFlags\"\t\t\"4\"\n}}\n"
-    );
-    std::fs::write(
-        world
-            .steam
-            .root
-            .join(format!("steamapps/appmanifest_{PROTON_APPID}.acf")),
-        manifest,
-    )
-    .expect("writing the Proton's appmanifest");
-    std::fs::write(
-        world.steam.proton.join("toolmanifest.vdf"),
-        "\"manifest\"\n{\n\t\"commandline\"\t\"/proton %verb%\"\n}\n",
-    )
-    .expect("writing the Proton's toolmanifest");
-}
-
 /// `protontricks-launch --appid N bridge.exe --map ... ` with the bridge in
 /// attach mode, stopping when `stop` appears, its status lines in `status`.
 fn protontricks_bridge(
@@ -121,7 +91,7 @@ fn protontricks_bridge(
         .args(["--appid", &world.steam.appid.to_string()])
         .arg(world.wine.bridge_exe())
         .arg("--map")
-        .arg(format!("{}={MAPPING_SIZE}", world.mapping))
+        .arg(format!("{}={}", world.mapping, world.size))
         .arg("--dir")
         .arg(world.shm.path())
         .arg("--status-file")
@@ -211,7 +181,7 @@ fn time_wrapper(world: &World) -> Duration {
         .args(
             world
                 .steam
-                .launch_command(&world.game_args(&["--run-ms", "200"])),
+                .launch_command(&world.game_args(world.size, &["--run-ms", "200"])),
         )
         .envs(world.steam.game_env())
         .stdout(Stdio::piped())
@@ -236,17 +206,20 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let Some(world) = World::new("ptricks") else {
+    let runs = runs(7).unwrap_or_else(|err| {
+        eprintln!("bench protontricks: {err}");
+        std::process::exit(2);
+    });
+    let Some(world) = World::options("ptricks").stop_wine_on_drop().build() else {
         eprintln!("Wine is missing: nothing to measure");
         return;
     };
-    register_proton(&world);
     let version = protontricks_version(&launch);
     eprintln!("comparing with {version} at {}", launch.display());
 
     // Idle prefix: nothing runs in it before each start.
     let (mut wrapper, mut idle_pt) = (Vec::new(), Vec::new());
-    for run in 0..RUNS {
+    for run in 0..runs {
         wrapper.push(ms(time_wrapper(&world)));
         world.wine.wineserver_wait();
         idle_pt.push(ms(time_protontricks(&world, &launch, run)));
@@ -260,21 +233,24 @@ fn main() {
         .steam
         .game_command(
             &world.wine.prefix,
-            &world.game_args(&[
-                "--run-ms",
-                "600000",
-                "--stop-file",
-                &stop_game.display().to_string(),
-            ]),
+            &world.game_args(
+                world.size,
+                &[
+                    "--run-ms",
+                    "600000",
+                    "--stop-file",
+                    &stop_game.display().to_string(),
+                ],
+            ),
         )
         .stdout(Stdio::piped())
         .spawn()
         .expect("starting the game");
     wait_stdout_line(&mut game, "testgame: running");
     let (mut attach, mut running_pt) = (Vec::new(), Vec::new());
-    for run in 0..RUNS {
+    for run in 0..runs {
         attach.push(ms(time_attach(&world)));
-        running_pt.push(ms(time_protontricks(&world, &launch, RUNS + run)));
+        running_pt.push(ms(time_protontricks(&world, &launch, runs + run)));
     }
     std::fs::write(&stop_game, b"").expect("writing the game's stop file");
     reap(&mut game, LONG);
@@ -290,7 +266,7 @@ fn main() {
         samples: ours.len(),
         ..Figure::new(format!("{measure} (vs {label})"), median(ours), "ms")
     };
-    common::report(
+    record(
         COMMAND,
         &[
             compare(
@@ -304,7 +280,8 @@ fn main() {
                 &idle_pt,
             ),
         ],
-    );
+    )
+    .expect("recording the figures");
     eprintln!(
         "runs (ms): attach {attach:.0?} vs {running_pt:.0?}; run {wrapper:.0?} vs {idle_pt:.0?}"
     );

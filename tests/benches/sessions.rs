@@ -7,34 +7,43 @@
 //!   attach-mode bridge, in percent of one core.
 //!
 //! `cargo bench -p bridgekeeper-e2e --bench sessions` (needs Wine; the
-//! numbers are what this machine did, with whatever else it was doing).
-
-mod common;
+//! numbers are what this machine did, with whatever else it was doing;
+//! `BRIDGEKEEPER_BENCH_RUNS=N` repeats N times instead of 7).
+//!
+//! The game starts as Steam starts it: Steam's reaper, Proton's script
+//! (with its start-up time), Wine, Proton's `steam.exe`, the game
+//! (crates/testkit/src/fake_proton.rs), so "game process spawned" is the
+//! start of that whole chain.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use bridgekeeper_bench_report::{Figure, median, ms, record, runs};
+use bridgekeeper_testkit::procs::cpu_percent;
 use bridgekeeper_testkit::wait_for;
-use common::{Figure, World, cpu_percent, median, ms};
+use bridgekeeper_testkit::world::World;
 
 const COMMAND: &str = "cargo bench -p bridgekeeper-e2e --bench sessions";
-const RUNS: usize = 7;
 const LONG: Duration = Duration::from_secs(60);
 
 fn main() {
-    let Some(world) = World::new("bench") else {
+    let runs = runs(7).unwrap_or_else(|err| {
+        eprintln!("bench sessions: {err}");
+        std::process::exit(2);
+    });
+    let Some(world) = World::options("bench").stop_wine_on_drop().build() else {
         eprintln!("Wine is missing: nothing to measure");
         return;
     };
     let World {
         wine, steam, app, ..
     } = &world;
-    let game_args = |extra: &[&str]| world.game_args(extra);
+    let game_args = |extra: &[&str]| world.game_args(world.size, extra);
 
     let mut to_ready = Vec::new();
     let mut to_game = Vec::new();
-    for _ in 0..RUNS {
+    for _ in 0..runs {
         let started = Instant::now();
         let mut child = app
             .command()
@@ -78,9 +87,9 @@ fn main() {
 
     let mut attach = Vec::new();
     let mut bridge_idle = Vec::new();
-    for run in 0..=RUNS {
+    for run in 0..=runs {
         // The last run lets the game create its section first: copy mode.
-        let copy_mode = run == RUNS;
+        let copy_mode = run == runs;
         let delay = if copy_mode { "0" } else { "1500" };
         let mut command = steam.game_command(
             &wine.prefix,
@@ -150,5 +159,5 @@ fn main() {
             "% of one core",
         ));
     }
-    common::report(COMMAND, &figures);
+    record(COMMAND, &figures).expect("recording the figures");
 }

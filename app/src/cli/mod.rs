@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod attach;
 mod games;
 mod profiles;
+mod profiles_detail;
 mod run;
 mod run_on_host;
 mod session_view;
@@ -34,7 +35,8 @@ pub struct Cli {
 pub enum Command {
     /// List installed Steam games with their prefix and Proton build.
     Games(games::Args),
-    /// List game profiles, or check a profile file.
+    /// List game profiles, show one with its readers, or check a profile
+    /// file.
     Profiles(profiles::Args),
     /// Steam launch-option wrapper: set a game's launch options to
     /// `bridgekeeper run %command%` for zero-copy mappings from the first frame.

@@ -1,12 +1,11 @@
 //! `bridgekeeper run %command%`: the Steam launch-option wrapper.
 
 use std::ffi::OsString;
-use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::process::ExitCode;
 
 use bridgekeeper_profiles::{Catalog, default_user_dir};
-use bridgekeeper_sessions::{SessionConfig, launch};
+use bridgekeeper_sessions::{SessionConfig, launch, run_log};
 
 /// Arguments of `bridgekeeper run`.
 #[derive(Debug, clap::Args)]
@@ -42,16 +41,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let (Some(session), Ok(config)) = (&plan.session, &config)
         && let Err(err) = config.registry.save(session)
     {
-        log.push(format!(
-            "cannot record the session in {}: {err}",
-            config.registry.dir().display()
-        ));
+        log.push(format!("cannot record the session: {err}"));
     }
+    // Recorded: other processes may look at this prefix again.
+    drop(plan.lock);
     for line in &log {
         eprintln!("bridgekeeper: {line}");
     }
     if let Some(file) = &plan.log_file {
-        append_log(file, &log);
+        run_log::append(file, &log);
     }
 
     let (program, rest) = plan.command.split_first().expect("clap requires a command");
@@ -61,20 +59,4 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         program.to_string_lossy()
     );
     Ok(ExitCode::from(127))
-}
-
-fn append_log(file: &std::path::Path, lines: &[String]) {
-    let Ok(mut out) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(file)
-    else {
-        return;
-    };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    for line in lines {
-        let _ = writeln!(out, "[{now}] {line}");
-    }
 }

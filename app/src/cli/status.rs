@@ -16,7 +16,10 @@ pub struct Args {
 
 /// Prints every session and its mappings.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let sessions = status::all(&Registry::for_user());
+    let registry = Registry::for_user();
+    // A registry folder that is not ours is refused, by name, with the fix.
+    registry.check()?;
+    let sessions = status::all(&registry);
     let flatpak_steam = bridgekeeper_host::steam_shm::notice(std::path::Path::new("/dev/shm"));
     if args.json {
         println!("{}", serde_json::to_string_pretty(&sessions)?);

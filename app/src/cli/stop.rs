@@ -16,7 +16,9 @@ pub struct Args {
 
 /// Asks the bridges to stop and waits for them.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let outcomes = stop(&Registry::for_user(), args.appid)?;
+    let registry = Registry::for_user();
+    registry.check()?;
+    let outcomes = stop(&registry, args.appid)?;
     if outcomes.is_empty() {
         eprintln!("bridgekeeper: no running session for appid {}", args.appid);
         return Ok(ExitCode::from(1));

@@ -1,15 +1,15 @@
-//! Copy mode: mirroring the game's sections into their files.
+//! Copy mode: a thread that copies each copy-mode mapping's source into
+//! its destination about every millisecond, changed words only, with
+//! volatile accesses (see [`crate::volatile_copy`] for why).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
-use super::mapping::Mapping;
+use super::mapping::{Direction, Mapping};
+use crate::volatile_copy::copy_changed;
 
-/// Compared and copied as a unit: one page.
-const BLOCK: usize = 4096;
-
-/// How often the game's memory is compared with the file, in milliseconds.
+/// How often the source is compared with the destination, in milliseconds.
 const INTERVAL_MS: u32 = 1;
 
 /// One source and destination pair.
@@ -23,7 +23,8 @@ struct Job {
 // stopped and joined before those are dropped (see `run`).
 unsafe impl Send for Job {}
 
-/// The thread that mirrors every copy-mode mapping; stopped on drop.
+/// The thread that keeps every copy-mode mapping's destination up to date;
+/// stopped on drop.
 #[derive(Debug)]
 pub struct Copier {
     stop: Arc<AtomicBool>,
@@ -31,7 +32,7 @@ pub struct Copier {
 }
 
 impl Copier {
-    /// Starts mirroring the copy-mode mappings, if there are any.
+    /// Starts copying the copy-mode mappings, if there are any.
     ///
     /// The caller must drop the `Copier` before the mappings.
     pub fn start(mappings: &[Mapping]) -> Copier {
@@ -39,10 +40,15 @@ impl Copier {
             .iter()
             .filter_map(|m| {
                 let mirror = m.mirror.as_ref()?;
+                let (section, file) = (m.view.ptr(), mirror.file_view.ptr());
+                let (src, dst) = match mirror.direction {
+                    Direction::SectionToFile => (section, file),
+                    Direction::FileToSection => (file, section),
+                };
                 Some(Job {
-                    src: m.view.ptr(),
-                    dst: mirror.ptr(),
-                    len: m.view.len().min(mirror.len()),
+                    src,
+                    dst,
+                    len: m.view.len().min(mirror.file_view.len()),
                 })
             })
             .collect();
@@ -52,7 +58,8 @@ impl Copier {
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     for job in &jobs {
-                        copy_changed(job);
+                        // SAFETY: see `Job`; views are page-aligned.
+                        unsafe { copy_changed(job.src, job.dst, job.len) };
                     }
                     // kernel32's Sleep, not std's: under Wine a plain Sleep
                     // needs no wineserver round trip, while std's
@@ -72,24 +79,5 @@ impl Drop for Copier {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
-    }
-}
-
-/// Copies the pages of `job.src` that differ from `job.dst`.
-fn copy_changed(job: &Job) {
-    let mut offset = 0;
-    while offset < job.len {
-        let n = BLOCK.min(job.len - offset);
-        // SAFETY: both ranges lie inside live views (see `Job`). Other
-        // processes may write them concurrently; a torn page is fixed on the
-        // next pass, exactly as with the game's own readers.
-        unsafe {
-            let src = std::slice::from_raw_parts(job.src.add(offset), n);
-            let dst = std::slice::from_raw_parts_mut(job.dst.add(offset), n);
-            if src != dst {
-                dst.copy_from_slice(src);
-            }
-        }
-        offset += n;
     }
 }

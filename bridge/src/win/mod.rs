@@ -1,10 +1,13 @@
 //! Everything that calls Windows.
 
 mod copier;
+mod files;
 mod follow;
 mod mapping;
+mod owner_only;
 mod process;
 mod run;
+mod serve;
 mod view;
 
 pub use run::run;

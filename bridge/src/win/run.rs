@@ -7,12 +7,18 @@ use std::time::Duration;
 use bridgekeeper_protocol::{Event, MappingMode, PROTOCOL_VERSION, StopReason};
 
 use super::copier::Copier;
-use super::follow::Follower;
-use super::mapping::{self, COPY_MODE_NOTE, Mapping};
-use super::process;
-use crate::args::{GameCommand, Options};
+use super::files::Missing;
+use super::follow::{Follower, SCAN_INTERVAL};
+use super::mapping::{self, Mapping};
+use super::{WinError, process, serve};
+use crate::args::{GameCommand, Mode, Options};
 use crate::paths;
 use crate::status::Status;
+
+/// With `--game-running`, how long a `--wait-for` exe may take to show in
+/// the process list: two scans, for a game the caller saw start a moment
+/// before Wine lists it.
+const GAME_RUNNING_SETTLE: Duration = SCAN_INTERVAL.saturating_mul(2);
 
 /// Runs the bridge; returns its exit code.
 pub fn run(options: &Options, status: &Status) -> u32 {
@@ -20,12 +26,7 @@ pub fn run(options: &Options, status: &Status) -> u32 {
         version: env!("CARGO_PKG_VERSION").to_string(),
         protocol: PROTOCOL_VERSION,
         pid: std::process::id(),
-        mode: if options.game.is_some() {
-            "launcher"
-        } else {
-            "attach"
-        }
-        .to_string(),
+        mode: options.mode().as_str().to_string(),
         dir: options.dir.clone(),
     });
     let mappings = create_all(options, status);
@@ -40,7 +41,8 @@ pub fn run(options: &Options, status: &Status) -> u32 {
     drop(copier);
     let files: Vec<String> = mappings.iter().map(|m| m.file_path.clone()).collect();
     drop(mappings);
-    if options.remove_files {
+    // Serve mode's files are another session's (the parser refuses the pair).
+    if options.remove_files && options.mode() != Mode::Serve {
         for file in files {
             let _ = std::fs::remove_file(paths::to_wine(&file));
         }
@@ -55,8 +57,17 @@ pub fn run(options: &Options, status: &Status) -> u32 {
 fn create_all(options: &Options, status: &Status) -> Vec<Mapping> {
     let mut mappings = Vec::new();
     let mut failed = 0;
+    let missing = if options.existing_files {
+        Missing::Fail
+    } else {
+        Missing::Create
+    };
     for spec in &options.mappings {
-        match mapping::create(spec, &options.dir) {
+        let created: Result<Mapping, WinError> = match options.mode() {
+            Mode::Serve => serve::create(spec, &options.dir),
+            Mode::Launcher | Mode::Attach => mapping::create(spec, &options.dir, missing),
+        };
+        match created {
             Ok(m) => {
                 if let Some(token) = &options.probe {
                     m.write_probe(token.as_bytes());
@@ -64,9 +75,9 @@ fn create_all(options: &Options, status: &Status) -> Vec<Mapping> {
                 status.emit(Event::Ready {
                     name: spec.name.win32().to_string(),
                     file: m.file_path.clone(),
-                    size: spec.size.bytes(),
+                    size: m.size,
                     mode: m.mode,
-                    note: (m.mode == MappingMode::Copy).then(|| COPY_MODE_NOTE.to_string()),
+                    note: m.note.map(str::to_string),
                 });
                 mappings.push(m);
             }
@@ -121,7 +132,8 @@ fn launch(game: &GameCommand, options: &Options, status: &Status) -> (StopReason
     (reason, code)
 }
 
-/// Attach mode: keep the mappings until the game is gone or a stop request.
+/// Attach and serve mode: keep the mappings until the game (or whatever
+/// `--wait-for` names) is gone, or a stop request.
 fn attach(options: &Options, status: &Status) -> (StopReason, u32) {
     let stdin_closed = Arc::new(AtomicBool::new(false));
     if options.stop_on_stdin_close {
@@ -170,10 +182,10 @@ fn follow_until_gone(
             continue;
         };
         let expecting_live_exe = !options.wait_for.is_empty() && !follower.seen_live;
-        let limit: Duration = if expecting_live_exe {
-            options.game_timeout
-        } else {
-            options.grace
+        let limit: Duration = match (expecting_live_exe, options.game_running) {
+            (true, true) => GAME_RUNNING_SETTLE,
+            (true, false) => options.game_timeout,
+            (false, _) => options.grace,
         };
         if gone_for >= limit {
             return if expecting_live_exe {

@@ -155,10 +155,7 @@ impl BridgeCommand {
         let mut command = self.host_command().command();
         command.stdin(Stdio::piped()).stdout(Stdio::piped());
         if let Some(file) = &self.stderr_file
-            && let Ok(file) = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(file)
+            && let Ok(file) = bridgekeeper_host::owned_files::open_append(file)
         {
             command.stderr(file);
         }

@@ -14,4 +14,4 @@ mod running;
 
 pub use command::{BridgeCommand, StopWhen, new_nonce};
 pub use files::{BridgeFiles, FilesError};
-pub use running::{Readiness, ReadyMapping, RunningBridge, StartError};
+pub use running::{ProcessIdentity, Readiness, ReadyMapping, RunningBridge, StartError};

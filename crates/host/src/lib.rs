@@ -16,6 +16,10 @@
 //!   environment, the exe name it goes by;
 //! - [`processes`] lists and reads host processes, through the host when
 //!   sandboxed, and says whether one is alive ([`processes::is_alive`]);
+//! - [`pid_namespace`] names the pid namespace a pid belongs to, so a
+//!   process is looked for where it lives;
+//! - [`owned_files`] opens, creates and removes files only when they are
+//!   this user's own regular files (no links, no FIFOs);
 //! - [`steam_shm`] finds Flatpak Steam's private `/dev/shm` folder;
 //! - [`files`] replaces files atomically;
 //! - [`program`] is this program as the desktop and Steam start it: its app
@@ -26,6 +30,8 @@
 
 pub mod command;
 pub mod files;
+pub mod owned_files;
+pub mod pid_namespace;
 pub mod process_info;
 pub mod processes;
 pub mod program;

@@ -168,6 +168,90 @@ pub fn is_alive(pid: i32, start_time: u64) -> bool {
         .is_some_and(|(start, state)| start == start_time && state != 'Z')
 }
 
+/// True while the process with this pid and start time runs, judged in the
+/// pid namespace `namespace` (see [`crate::pid_namespace`]): locally when
+/// it is this process's own, through the host when it is the host's.
+/// `None` when that namespace cannot be seen from here (the process may
+/// run or not). A missing namespace (old records) means this process's.
+pub fn is_alive_in(namespace: Option<u64>, pid: i32, start_time: u64) -> Option<bool> {
+    let own = crate::pid_namespace::own();
+    match namespace {
+        None => Some(crate::process_info::is_alive(pid, start_time)),
+        Some(ns) if Some(ns) == own => Some(crate::process_info::is_alive(pid, start_time)),
+        Some(ns) if through_host() && Some(ns) == crate::pid_namespace::host() => {
+            Some(is_alive(pid, start_time))
+        }
+        Some(_) => None,
+    }
+}
+
+/// The host processes whose command line holds `args` as consecutive
+/// entries (their environment is not read). Unlike a pid, a command line
+/// looks the same from every pid namespace.
+pub fn carrying(args: &[&OsStr]) -> Vec<ProcessInfo> {
+    let holds = |cmdline: &[OsString]| {
+        !args.is_empty()
+            && cmdline
+                .windows(args.len())
+                .any(|window| window.iter().zip(args).all(|(a, b)| a == b))
+    };
+    if !through_host() {
+        return local_pids()
+            .into_iter()
+            .filter_map(|pid| {
+                let bytes = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+                let cmdline: Vec<OsString> = bytes
+                    .split(|&b| b == 0)
+                    .filter(|a| !a.is_empty())
+                    .map(|a| OsStr::from_bytes(a).to_os_string())
+                    .collect();
+                if !holds(&cmdline) {
+                    return None;
+                }
+                Some(ProcessInfo {
+                    pid,
+                    start_time: crate::process_info::start_time(pid)?,
+                    exe_name: exe_name(&cmdline),
+                    cmdline,
+                    environ: HashMap::new(),
+                })
+            })
+            .collect();
+    }
+    let command = HostCommand::new("find").args(carrying_args());
+    parse(&run(&command))
+        .into_iter()
+        .filter(|(_, process)| holds(&process.cmdline))
+        .filter_map(|(pid, process)| process.into_info(pid))
+        .collect()
+}
+
+/// The `find` arguments that print `stat` and `cmdline` of every process.
+pub fn carrying_args() -> Vec<OsString> {
+    [
+        "/proc",
+        "-mindepth",
+        "2",
+        "-maxdepth",
+        "2",
+        "(",
+        "-path",
+        "/proc/[0-9]*/stat",
+        "-o",
+        "-path",
+        "/proc/[0-9]*/cmdline",
+        ")",
+        "-exec",
+        "grep",
+        "-azsH",
+        "",
+        "{}",
+        "+",
+    ]
+    .map(OsString::from)
+    .to_vec()
+}
+
 /// The `find` arguments that print `stat`, `cmdline`, `environ` and `exe`
 /// of `pids`.
 pub fn read_args(pids: &[i32]) -> Vec<OsString> {
@@ -312,6 +396,47 @@ mod tests {
         assert_eq!(info.var("X"), Some(OsStr::new("a=b")));
         assert_eq!(processes[&7].exe, None);
         assert!(processes[&7].clone().into_info(7).is_none());
+    }
+
+    #[test]
+    fn finds_processes_by_their_arguments_like_the_host_command_does() {
+        let mut child = std::process::Command::new("sleep")
+            .args(["30", "0.000271828"])
+            .spawn()
+            .unwrap();
+        let pid = child.id() as i32;
+        let needle = [OsStr::new("30"), OsStr::new("0.000271828")];
+        // Right after the spawn the child may not have exec'd yet.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let mut found = carrying(&needle);
+        while found.is_empty() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            found = carrying(&needle);
+        }
+        assert_eq!(found.iter().map(|p| p.pid).collect::<Vec<_>>(), [pid]);
+        // The same find/grep command, run here without flatpak-spawn.
+        let output = std::process::Command::new("find")
+            .args(carrying_args())
+            .output()
+            .unwrap();
+        let host = parse(&output.stdout)
+            .remove(&pid)
+            .unwrap()
+            .into_info(pid)
+            .unwrap();
+        assert_eq!(host.start_time, found[0].start_time);
+        assert_eq!(host.cmdline, found[0].cmdline);
+        let own = crate::pid_namespace::own();
+        assert_eq!(is_alive_in(own, pid, host.start_time), Some(true));
+        assert_eq!(
+            is_alive_in(Some(1), pid, host.start_time),
+            None,
+            "unseen namespace"
+        );
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(is_alive_in(own, pid, host.start_time), Some(false));
+        assert!(carrying(&needle).is_empty());
     }
 
     #[test]

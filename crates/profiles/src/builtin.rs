@@ -1,5 +1,5 @@
-//! The profiles shipped in the binary: every file of the repository's
-//! `profiles/` directory.
+//! The profiles shipped in the binary: every game profile of the
+//! repository's `profiles/` directory, and its readers' catalog.
 
 macro_rules! builtin {
     ($($file:literal),* $(,)?) => {
@@ -7,7 +7,8 @@ macro_rules! builtin {
     };
 }
 
-/// `(file name, TOML text)` of every built-in profile.
+/// `(file name, TOML text)` of every built-in profile (`readers.toml` is
+/// not a profile: see [`READERS`]).
 pub const BUILTIN: &[(&str, &str)] = builtin![
     "american-truck-simulator.toml",
     "assetto-corsa-competizione.toml",
@@ -27,3 +28,7 @@ pub const BUILTIN: &[(&str, &str)] = builtin![
 pub fn display_path(file: &str) -> String {
     format!("profiles/{file}")
 }
+
+/// The known readers' catalog, `profiles/readers.toml`
+/// ([`crate::ReaderCatalog::builtin`]).
+pub const READERS: &str = include_str!("../../../profiles/readers.toml");

@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::builtin::{BUILTIN, display_path};
 use super::problem::Problem;
 use super::profile::{Profile, exe_basename};
-use super::validate::{Rejection, parse_profile};
+use super::validate::{Parsed, Rejection, Strictness, parse_profile_with};
 
 /// Largest profile file read, in bytes; bigger files are rejected unread.
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
@@ -41,6 +41,10 @@ pub struct Entry {
     pub overrides: Option<String>,
     /// The profile.
     pub profile: Profile,
+    /// What the user should still look at: breaches of the size rule and
+    /// pages a known reader opens that the profile lacks (user profiles
+    /// only; built-ins with such problems do not load).
+    pub warnings: Vec<Problem>,
 }
 
 /// A profile file that did not load.
@@ -77,9 +81,18 @@ pub fn default_user_dir() -> Option<PathBuf> {
     directories::BaseDirs::new().map(|b| b.config_dir().join("bridgekeeper").join("profiles"))
 }
 
-/// Reads and validates one profile file, as `bridgekeeper profiles --check`
-/// does.
-pub fn check_file(path: &Path) -> Result<Profile, RejectedFile> {
+/// A profile file that loaded, with its warnings.
+pub type CheckedFile = Parsed;
+
+/// Reads and validates one user profile file, as `bridgekeeper profiles
+/// --check` does: breaches of the reader rules are warnings.
+pub fn check_file(path: &Path) -> Result<CheckedFile, RejectedFile> {
+    check_file_with(path, Strictness::User)
+}
+
+/// Reads and validates one profile file with the reader rules applied as
+/// `strictness` says (`--check --builtin` applies them as to built-ins).
+pub fn check_file_with(path: &Path, strictness: Strictness) -> Result<CheckedFile, RejectedFile> {
     let file = path.display().to_string();
     let reject = |id, problems| RejectedFile {
         origin: Origin::User,
@@ -88,7 +101,8 @@ pub fn check_file(path: &Path) -> Result<Profile, RejectedFile> {
         problems,
     };
     let text = read_limited(path).map_err(|p| reject(None, vec![p]))?;
-    parse_profile(&file, &text).map_err(|Rejection { id, problems }| reject(id, problems))
+    parse_profile_with(&file, &text, strictness)
+        .map_err(|Rejection { id, problems }| reject(id, problems))
 }
 
 fn read_limited(path: &Path) -> Result<String, Problem> {
@@ -170,9 +184,15 @@ impl Catalog {
                 id: None,
                 problems: vec![p],
             })
-            .and_then(|text| parse_profile(&file, &text));
-        let profile = match parsed {
-            Ok(profile) => profile,
+            .and_then(|text| {
+                let strictness = match origin {
+                    Origin::BuiltIn => Strictness::BuiltIn,
+                    Origin::User => Strictness::User,
+                };
+                parse_profile_with(&file, &text, strictness)
+            });
+        let Parsed { profile, warnings } = match parsed {
+            Ok(parsed) => parsed,
             Err(Rejection { id, problems }) => {
                 self.rejected.push(RejectedFile {
                     origin,
@@ -193,6 +213,7 @@ impl Catalog {
                         file,
                         overrides: None,
                         profile,
+                        warnings,
                     },
                 );
                 self.entries[i].overrides = Some(replaced.file);
@@ -218,6 +239,7 @@ impl Catalog {
                 file,
                 overrides: None,
                 profile,
+                warnings,
             }),
         }
     }
@@ -341,12 +363,32 @@ mod tests {
         let mut on_disk: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .filter(|n| n.ends_with(".toml"))
+            .filter(|n| n.ends_with(".toml") && n != "readers.toml")
             .collect();
         on_disk.sort();
         let mut listed: Vec<String> = BUILTIN.iter().map(|(n, _)| n.to_string()).collect();
         listed.sort();
         assert_eq!(on_disk, listed);
+    }
+
+    #[test]
+    fn builtins_keep_the_reader_rules_and_user_copies_only_warn() {
+        let text = BUILTIN
+            .iter()
+            .find(|(name, _)| *name == "assetto-corsa-rally.toml")
+            .unwrap()
+            .1
+            .replacen("size = 4096", "size = 8192", 1);
+        let rejected = parse_profile_with("profiles/x.toml", &text, Strictness::BuiltIn)
+            .expect_err("a built-in above simd's ceiling is rejected");
+        assert_eq!(rejected.problems.len(), 1, "{:#?}", rejected.problems);
+        let parsed = parse_profile_with("x.toml", &text, Strictness::User).unwrap();
+        assert_eq!(parsed.warnings.len(), 1, "{:#?}", parsed.warnings);
+        assert_eq!(parsed.warnings[0], {
+            let mut p = rejected.problems[0].clone();
+            p.file = "x.toml".into();
+            p
+        });
     }
 
     #[test]

@@ -55,6 +55,25 @@ impl fmt::Display for Problem {
     }
 }
 
+impl Problem {
+    /// Displays the problem as a warning: `FILE:LINE:COLUMN: warning:
+    /// MESSAGE — FIX`.
+    pub fn as_warning(&self) -> impl fmt::Display + '_ {
+        struct Warning<'a>(&'a Problem);
+        impl fmt::Display for Warning<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let p = self.0;
+                write!(f, "{}:", p.file)?;
+                if let (Some(line), Some(column)) = (p.line, p.column) {
+                    write!(f, "{line}:{column}:")?;
+                }
+                write!(f, " warning: {} — {}", p.message, p.fix)
+            }
+        }
+        Warning(self)
+    }
+}
+
 /// Converts a byte offset into a 1-based line and character column.
 ///
 /// Offsets past the end, or inside a multi-byte character, are clamped to
@@ -92,5 +111,10 @@ mod tests {
         assert_eq!(p.to_string(), "profiles/x.toml:2:1: bad — fix it");
         let p = Problem::new("x.toml", "", None, "unreadable", "check permissions");
         assert_eq!(p.to_string(), "x.toml: unreadable — check permissions");
+        let p = Problem::new("x.toml", "a\nb", Some(2), "too big", "shrink it");
+        assert_eq!(
+            p.as_warning().to_string(),
+            "x.toml:2:1: warning: too big — shrink it"
+        );
     }
 }

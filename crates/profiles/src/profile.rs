@@ -3,7 +3,9 @@
 use bridgekeeper_protocol::{MappingName, MappingSize};
 use serde::{Deserialize, Serialize, Serializer};
 
+use super::dashboard::Dashboard;
 use super::layout::Layout;
+use super::readers::ReaderUse;
 
 /// Which way the data flows through a mapping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -70,6 +72,11 @@ pub struct Mapping {
     pub layout: Option<String>,
     /// Name of a layout field that moves while the game writes.
     pub liveness: Option<String>,
+    /// Bytes the game's own struct for this page takes, when known: the
+    /// smallest size the game can live with.
+    pub game_struct: Option<u64>,
+    /// The known Linux readers that open this page, each once.
+    pub readers: Vec<ReaderUse>,
 }
 
 /// A game's detection data, mappings, quirks and field layouts.
@@ -94,6 +101,8 @@ pub struct Profile {
     pub mappings: Vec<Mapping>,
     /// Field layouts referred to by mappings.
     pub layouts: Vec<Layout>,
+    /// Which layout fields feed which gauge.
+    pub dashboard: Option<Dashboard>,
 }
 
 impl Profile {

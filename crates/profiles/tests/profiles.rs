@@ -87,8 +87,20 @@ fn sizes_follow_docs_game_data() {
     );
     for name in ["acpmf_physics", "acpmf_graphics", "acpmf_static"] {
         assert_eq!(size(&builtin("assetto-corsa-competizione"), name), 4096);
-        assert_eq!(size(&builtin("assetto-corsa-rally"), name), 8192);
+        assert_eq!(size(&builtin("assetto-corsa-rally"), name), 4096);
+        assert_eq!(size(&builtin("assetto-corsa-evo"), name), 4096);
         assert!(builtin("assetto-corsa-evo").mapping(name).unwrap().opt_in);
+    }
+    for id in [
+        "assetto-corsa-competizione",
+        "assetto-corsa-evo",
+        "assetto-corsa-rally",
+    ] {
+        let crewchief = builtin(id);
+        let crewchief = crewchief.mapping("acpmf_crewchief").unwrap();
+        assert_eq!(crewchief.size.bytes(), 16384, "{id}");
+        assert!(crewchief.optional, "{id}: the game never writes it");
+        assert_eq!(crewchief.opt_in, id == "assetto-corsa-evo", "{id}");
     }
     let evo = builtin("assetto-corsa-evo");
     for name in [
@@ -112,6 +124,7 @@ fn ac_physics_page_decodes() {
         page[56 + 4 * i..60 + 4 * i].copy_from_slice(&slip.to_le_bytes());
     }
     page[312..316].copy_from_slice(&(-0.25f32).to_le_bytes());
+    page[364..368].copy_from_slice(&0.5f32.to_le_bytes());
     let field = |name: &str| layout.field(name).unwrap().read(&page).unwrap();
     assert_eq!(field("packetId"), Value::Int(1234));
     assert_eq!(field("speedKmh"), Value::Float(187.5));
@@ -125,7 +138,15 @@ fn ac_physics_page_decodes() {
         ])
     );
     assert_eq!(field("performanceMeter"), Value::Float(-0.25));
-    assert_eq!(layout.end(), 316);
+    assert_eq!(field("clutch"), Value::Float(0.5));
+    assert_eq!(layout.end(), 368, "AC and ACC: clutch at 364");
+    let evo = builtin("assetto-corsa-evo");
+    let evo = evo.layout_of(&evo.mappings[0]).unwrap();
+    assert_eq!(
+        (evo.id.as_str(), evo.end()),
+        ("acevo-physics", 316),
+        "EVO differs after performanceMeter"
+    );
 
     let graphics = ac.layout_of(ac.mapping("acpmf_graphics").unwrap()).unwrap();
     let mut page = vec![0u8; 4096];
@@ -422,4 +443,18 @@ fn several_user_folders_load_in_order_and_reload_when_either_changes() {
         "the first folder is still loaded"
     );
     drop(watcher);
+}
+
+#[test]
+fn the_fuzz_corpus_holds_the_builtin_profiles_as_they_are() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for (file, text) in bridgekeeper_profiles::builtin::BUILTIN {
+        let copy = root.join("fuzz/corpus/profile").join(file);
+        let copy =
+            std::fs::read_to_string(&copy).unwrap_or_else(|e| panic!("{}: {e}", copy.display()));
+        assert!(
+            copy == *text,
+            "fuzz/corpus/profile/{file} differs from profiles/{file}: copy it"
+        );
+    }
 }

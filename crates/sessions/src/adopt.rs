@@ -16,6 +16,10 @@ use super::{Registry, SessionRecord};
 /// How often a followed session's owner is checked.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
+/// How often it is checked from a sandbox, where each check is a host call
+/// (`flatpak-spawn --host find …`).
+pub const HOST_POLL_INTERVAL: Duration = Duration::from_millis(500);
+
 /// A session started elsewhere, watched until it ends.
 #[derive(Debug)]
 pub struct FollowedSession {
@@ -30,7 +34,7 @@ pub struct FollowedSession {
 impl FollowedSession {
     /// Starts following `record`.
     pub fn new(record: SessionRecord, registry: &Registry) -> FollowedSession {
-        let events = File::open(&record.events_file).ok();
+        let events = bridgekeeper_host::owned_files::open_regular(&record.events_file).ok();
         FollowedSession {
             record,
             registry: registry.clone(),
@@ -41,13 +45,20 @@ impl FollowedSession {
     /// The session's status now.
     pub fn status(&mut self) -> SessionStatus {
         let Some(file) = &mut self.events else {
-            self.events = File::open(&self.record.events_file).ok();
+            self.events =
+                bridgekeeper_host::owned_files::open_regular(&self.record.events_file).ok();
             return SessionStatus::of(&self.record);
         };
-        let mut text = String::new();
-        if file.rewind().is_err() || file.read_to_string(&mut text).is_err() {
+        let mut bytes = Vec::new();
+        if file.rewind().is_err()
+            || (&mut *file)
+                .take(super::status::MAX_EVENTS_BYTES)
+                .read_to_end(&mut bytes)
+                .is_err()
+        {
             return SessionStatus::of(&self.record);
         }
+        let text = String::from_utf8_lossy(&bytes);
         SessionStatus::with_events(&self.record, parse_events(&text, &self.record.nonce))
     }
 
@@ -55,12 +66,17 @@ impl FollowedSession {
     /// session's own starter would: an ended session leaves the registry, a
     /// crashed one stays for `status` to show until the next sweep.
     pub fn wait(mut self) -> SessionStatus {
+        let interval = if bridgekeeper_host::processes::through_host() {
+            HOST_POLL_INTERVAL
+        } else {
+            POLL_INTERVAL
+        };
         while is_live(&self.record) {
-            std::thread::sleep(POLL_INTERVAL);
+            std::thread::sleep(interval);
         }
         let status = self.status();
         if !matches!(status.state, SessionState::Crashed) {
-            self.registry.remove(&self.record.id);
+            self.registry.remove_session(&self.record);
         }
         status
     }
@@ -92,14 +108,18 @@ mod tests {
                 size: 4096,
                 mode: None,
                 error: None,
+                dev: None,
+                inode: None,
             }],
             bridge_pid: Some(pid),
             owner_pid: pid,
             owner_start_time: bridgekeeper_host::process_info::start_time(pid as i32).unwrap(),
+            owner_pid_namespace: None,
             nonce: "n".into(),
-            events_file: dir.join("4321-n.events"),
+            events_file: Registry::new(dir).events_file("4321-n"),
             started_at: 1,
             keep_files: false,
+            backing_dir: None,
             failure: None,
         }
     }
@@ -108,6 +128,7 @@ mod tests {
     fn reports_the_end_even_when_stop_removed_the_events_file() {
         let dir = tempfile::tempdir().unwrap();
         let registry = Registry::new(dir.path());
+        registry.ensure().unwrap();
         let mut owner = std::process::Command::new("sleep")
             .arg("30")
             .spawn()

@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use bridgekeeper_protocol::{MappingMode, MappingSpec};
 
-use super::backing_files::{self, FileError};
+use super::backing_files::{self, FileError, Prepared};
 use super::clash::{self, Clash};
+use super::registry::{RegistryError, same_prefix};
 use super::status::{self, SessionStatus};
 use super::wine_env::{self, JoinError};
 use super::{SessionConfig, SessionKind, SessionMapping, SessionRecord};
@@ -37,11 +38,8 @@ pub enum AttachError {
     NoMappings { profile: String },
     #[error(transparent)]
     File(#[from] FileError),
-    #[error("cannot write the session registry in {dir}: {source}")]
-    Registry {
-        dir: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
     #[error(transparent)]
     Bridge(#[from] StartError),
     #[error(
@@ -117,7 +115,16 @@ pub fn placed_bridge(
     }
 }
 
+/// How long to look for the bridge's process on the host, from a sandbox.
+const HOST_LOOKUP: Duration = Duration::from_secs(5);
+
 /// Starts a bridge for `profile` in the wineserver of `game`.
+///
+/// The prefix's lock ([`super::registry::prefix_lock`]) is held from the
+/// "already bridged?" check until the session is recorded and its bridge is
+/// ready (or has failed and is cleaned up), so two processes that notice
+/// the same game never both start a bridge. An attempt that fails removes
+/// the backing files it created and kills its bridge (on the host too).
 pub fn attach(
     config: &SessionConfig,
     profile: &Profile,
@@ -131,10 +138,11 @@ pub fn attach(
         });
     }
     let registry = &config.registry;
-    status::sweep(registry);
+    let lock = registry.lock_prefix(&plan.prefix)?;
+    status::sweep_holding(registry, Some(&lock));
     if let Some(existing) = clash::live_sessions(registry)
         .into_iter()
-        .find(|r| r.prefix == plan.prefix)
+        .find(|r| same_prefix(&r.prefix, &plan.prefix))
     {
         return Err(AttachError::AlreadyBridged {
             game: existing.game,
@@ -147,12 +155,26 @@ pub fn attach(
         .map(|s| backing_files::path_of(&config.shm_dir, &s.name))
         .collect();
     clash::check(registry, &plan.prefix, &files)?;
-    backing_files::prepare_all(&config.shm_dir, &specs)?;
-    registry.ensure().map_err(|source| AttachError::Registry {
-        dir: registry.dir().to_path_buf(),
-        source,
-    })?;
+    let prepared = backing_files::prepare_all(&config.shm_dir, &specs)?;
+    let started = start_prepared(config, profile, game, &plan, &specs, &prepared);
+    if started.is_err() {
+        prepared.remove_created();
+    }
+    drop(lock);
+    started
+}
 
+/// The part of [`attach`] after the files are prepared: any error here
+/// leaves the files for the caller to remove, and the bridge killed.
+fn start_prepared(
+    config: &SessionConfig,
+    profile: &Profile,
+    game: &ProcessInfo,
+    plan: &wine_env::WinePlan,
+    specs: &[MappingSpec],
+    prepared: &Prepared,
+) -> Result<ActiveSession, AttachError> {
+    let registry = &config.registry;
     let bridge_files = placed_bridge(config, &plan.prefix);
     let appid = game
         .appid()
@@ -161,20 +183,31 @@ pub fn attach(
     let nonce = new_nonce();
     let id = format!("{appid}-{nonce}");
     let mut command = BridgeCommand::new(&plan.wine, &bridge_files.exe, &plan.prefix);
-    command.mappings = specs.clone();
+    command.mappings = specs.to_vec();
     command.dir = config.shm_dir.clone();
     command.nonce = nonce.clone();
     command.wait_for = followed_exes(profile);
-    command.stop_when = vec![StopWhen::FileAppears(stop_file(registry, &id))];
+    command.stop_when = vec![StopWhen::FileAppears(registry.stop_file(&id))];
     command.remove_files = !config.keep_files;
     command.status_file = Some(registry.events_file(&id));
     command.env = plan.env.clone();
     command.env_remove = wine_env::removed_vars().map(Into::into).collect();
     command.own_process_group = true;
-    command.stderr_file = Some(registry.dir().join(format!("{id}.log")));
+    command.stderr_file = Some(registry.log_file(&id));
 
     let mut bridge = RunningBridge::start(&command)?;
-    let bridge_pid = bridge.pid();
+    // The owner is the bridge's Wine process as the host sees it, with the
+    // host's pid namespace: from a sandbox that is not the child here
+    // (`flatpak-spawn`), and the next instance of the app, in a namespace
+    // of its own, must still find it.
+    let owner = bridge
+        .host_identity(HOST_LOOKUP)
+        .unwrap_or_else(|| bridge.local_identity());
+    let mut mappings = SessionMapping::pending(specs, &prepared.paths());
+    for (mapping, file) in mappings.iter_mut().zip(&prepared.files) {
+        mapping.dev = Some(file.id.dev);
+        mapping.inode = Some(file.id.ino);
+    }
     let mut record = SessionRecord {
         id: id.clone(),
         appid,
@@ -183,31 +216,28 @@ pub fn attach(
         kind: SessionKind::Attach,
         prefix: plan.prefix.clone(),
         proton: Some(plan.proton.clone()),
-        mappings: SessionMapping::pending(&specs, &files),
-        bridge_pid: Some(bridge_pid),
-        owner_pid: bridge_pid,
-        owner_start_time: bridgekeeper_host::process_info::start_time(bridge_pid as i32)
-            .unwrap_or(0),
+        mappings,
+        bridge_pid: Some(owner.pid),
+        owner_pid: owner.pid,
+        owner_start_time: owner.start_time,
+        owner_pid_namespace: owner.pid_namespace,
         nonce,
         events_file: registry.events_file(&id),
         started_at: super::unix_now(),
         keep_files: config.keep_files,
+        backing_dir: Some(config.shm_dir.clone()),
         failure: None,
     };
-    let save = |record: &SessionRecord| {
-        registry
-            .save(record)
-            .map_err(|source| AttachError::Registry {
-                dir: registry.dir().to_path_buf(),
-                source,
-            })
-    };
-    save(&record)?;
-    let readiness = match bridge.wait_ready(READY_TIMEOUT) {
+    let ready = registry
+        .save(&record)
+        .map_err(AttachError::from)
+        .and_then(|()| bridge.wait_ready(READY_TIMEOUT).map_err(AttachError::from));
+    let readiness = match ready {
         Ok(readiness) => readiness,
         Err(err) => {
+            bridge.kill();
             registry.remove(&id);
-            return Err(err.into());
+            return Err(err);
         }
     };
     for mapping in &mut record.mappings {
@@ -218,7 +248,7 @@ pub fn attach(
             mapping.error = Some(failed.message.clone());
         }
     }
-    save(&record)?;
+    registry.save(&record)?;
     tracing::info!(
         "{}: bridged {} mapping(s), {} in copy mode; sync settings from {}",
         profile.name,
@@ -258,9 +288,9 @@ pub fn attach_appid(
     attach(config, profile, &game)
 }
 
-/// The running process of `profile` to attach to: a live exe if one runs,
-/// else a launcher; only processes with a Wine prefix, and with `appid` when
-/// they carry one.
+/// The running process of `profile` to attach to: one that carries
+/// `appid` before one that carries none, a live exe before a launcher; only
+/// processes with a Wine prefix, and with `appid` when they carry one.
 pub fn find_running(profile: &Profile, appid: u32) -> Option<ProcessInfo> {
     // A game that is just starting may still be between fork and exec:
     // look again for a moment before saying it does not run.
@@ -272,7 +302,9 @@ pub fn find_running(profile: &Profile, appid: u32) -> Option<ProcessInfo> {
             .filter(|p| p.prefix().is_some() && profile.matches_exe(&p.exe_name))
             .filter(|p| p.appid().is_none_or(|id| id == appid))
             .collect();
-        candidates.sort_by_key(|p| !profile.is_live_exe(&p.exe_name));
+        // The game's own process first (it carries the appid), then live
+        // exes before launchers.
+        candidates.sort_by_key(|p| (p.appid() != Some(appid), !profile.is_live_exe(&p.exe_name)));
         if let Some(found) = candidates.into_iter().next() {
             return Some(found);
         }
@@ -285,7 +317,7 @@ pub fn find_running(profile: &Profile, appid: u32) -> Option<ProcessInfo> {
 
 /// The file that asks session `id`'s bridge to stop.
 pub fn stop_file(registry: &super::Registry, id: &str) -> PathBuf {
-    registry.dir().join(format!("{id}.stop"))
+    registry.stop_file(id)
 }
 
 impl ActiveSession {
@@ -295,7 +327,9 @@ impl ActiveSession {
     }
 
     /// Leaves the bridge running on its own; it ends with its game or a
-    /// `bridgekeeper stop`, and the registry is swept later.
+    /// `bridgekeeper stop`, and the registry is swept later. The bridge
+    /// process is still reaped when it ends (no zombie in a long-running
+    /// app).
     pub fn detach(self) {
         self.bridge.detach();
     }
@@ -310,8 +344,58 @@ impl ActiveSession {
         let status = SessionStatus::with_events(&self.record, self.bridge.events().to_vec());
         let _ = std::fs::remove_file(stop_file(&self.registry, &self.record.id));
         if !matches!(status.state, status::SessionState::Crashed) {
-            self.registry.remove(&self.record.id);
+            self.registry.remove_session(&self.record);
         }
         status
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::process::CommandExt;
+
+    use super::*;
+
+    /// A process that looks like one of the profile's exes in a Wine
+    /// prefix, with `appid` in its environment or none.
+    fn fake(exe: &str, appid: Option<&str>) -> std::process::Child {
+        let mut command = std::process::Command::new("sleep");
+        command
+            .arg0(exe)
+            .arg("30")
+            .env("WINEPREFIX", "/nonexistent/pfx")
+            .env_remove("SteamAppId")
+            .env_remove("SteamGameId")
+            .env_remove("STEAM_COMPAT_APP_ID");
+        if let Some(appid) = appid {
+            command.env("SteamAppId", appid);
+        }
+        command.spawn().unwrap()
+    }
+
+    /// On a machine where another program runs a process of the same exe
+    /// name without an appid (a test, a second copy of the game outside
+    /// Steam), `attach` must still pick the game's own process.
+    #[test]
+    fn the_process_carrying_the_appid_is_preferred() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("picked.toml"),
+            "id = \"picked\"\nname = \"Picked Sim\"\nappids = [4322]\n\
+             launcher_exes = [\"PickedLauncher.exe\"]\nlive_exes = [\"PickedSim.exe\"]\n\n\
+             [[mapping]]\nname = \"picked_page\"\nsize = 4096\n",
+        )
+        .unwrap();
+        let catalog = Catalog::load(Some(dir.path()));
+        let profile = &catalog.by_appid(4322).unwrap().profile;
+        let mut stranger = fake("PickedSim.exe", None);
+        let mut game = fake("PickedLauncher.exe", Some("4322"));
+        std::thread::sleep(Duration::from_millis(200));
+        let found = find_running(profile, 4322).map(|p| p.pid as u32);
+        for child in [&mut stranger, &mut game] {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+        assert_eq!(found, Some(game.id()), "not the stranger {}", stranger.id());
     }
 }

@@ -13,6 +13,7 @@ use std::fs::{self, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use bridgekeeper_host::owned_files::{FileId, remove_if_same};
 use bridgekeeper_protocol::{MappingName, MappingSpec};
 
 /// A backing file that cannot be used.
@@ -46,45 +47,79 @@ pub fn path_of(dir: &Path, name: &MappingName) -> PathBuf {
     dir.join(name.file_name())
 }
 
+/// A backing file made ready for a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedFile {
+    /// Its path.
+    pub path: PathBuf,
+    /// Which file it is (recorded, so that only this file is ever removed
+    /// for the session).
+    pub id: FileId,
+    /// True when this preparation created it (it did not exist before).
+    pub created: bool,
+}
+
+/// The files of one session's preparation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Prepared {
+    /// One per spec, in order.
+    pub files: Vec<PreparedFile>,
+}
+
+impl Prepared {
+    /// The paths, in order.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        self.files.iter().map(|f| f.path.clone()).collect()
+    }
+
+    /// Removes the files this preparation created (only those, and only
+    /// while they are still the same files of ours): an attempt that fails
+    /// leaves `/dev/shm` as it found it.
+    pub fn remove_created(&self) {
+        for file in self.files.iter().filter(|f| f.created) {
+            remove_if_same(&file.path, file.id);
+        }
+    }
+}
+
 /// Creates the backing file of `spec` in `dir` if needed, mode 0600, checks
 /// an existing one (a regular file of ours, not a link), removes group and
 /// world write permission, and reserves `spec`'s size (never shrinking a
 /// larger file). The bridge zeroes what an earlier session left in it.
 pub fn prepare(dir: &Path, spec: &MappingSpec) -> Result<PathBuf, FileError> {
+    prepare_one(dir, spec).map(|file| file.path)
+}
+
+fn prepare_one(dir: &Path, spec: &MappingSpec) -> Result<PreparedFile, FileError> {
     let existed = fs::symlink_metadata(path_of(dir, &spec.name)).is_ok();
-    let path = open_private(dir, &spec.name)?;
+    let (path, id) = open_private(dir, &spec.name)?;
     if let Err(err) = reserve(dir, &path, spec.size.bytes()) {
         if !existed {
-            let _ = fs::remove_file(&path);
+            remove_if_same(&path, id);
         }
         return Err(err);
     }
-    Ok(path)
+    Ok(PreparedFile {
+        path,
+        id,
+        created: !existed,
+    })
 }
 
 /// [`prepare`]s the file of every spec; when one fails, removes the files
 /// this call created, so a failed session leaves no space taken.
-pub fn prepare_all(dir: &Path, specs: &[MappingSpec]) -> Result<Vec<PathBuf>, FileError> {
-    let mut created = Vec::new();
-    let mut paths = Vec::new();
+pub fn prepare_all(dir: &Path, specs: &[MappingSpec]) -> Result<Prepared, FileError> {
+    let mut prepared = Prepared::default();
     for spec in specs {
-        let existed = fs::symlink_metadata(path_of(dir, &spec.name)).is_ok();
-        match prepare(dir, spec) {
-            Ok(path) => {
-                if !existed {
-                    created.push(path.clone());
-                }
-                paths.push(path);
-            }
+        match prepare_one(dir, spec) {
+            Ok(file) => prepared.files.push(file),
             Err(err) => {
-                for path in created {
-                    let _ = fs::remove_file(path);
-                }
+                prepared.remove_created();
                 return Err(err);
             }
         }
     }
-    Ok(paths)
+    Ok(prepared)
 }
 
 /// Allocates every byte of the first `size` bytes of `path` (growing it if
@@ -115,7 +150,7 @@ pub fn reserve(dir: &Path, path: &Path, size: u64) -> Result<(), FileError> {
     }
 }
 
-fn open_private(dir: &Path, name: &MappingName) -> Result<PathBuf, FileError> {
+fn open_private(dir: &Path, name: &MappingName) -> Result<(PathBuf, FileId), FileError> {
     if let Some(subdir) = name.subdirectory() {
         let sub = dir.join(subdir);
         if let Err(source) = fs::DirBuilder::new().mode(0o700).create(&sub)
@@ -164,7 +199,7 @@ fn open_private(dir: &Path, name: &MappingName) -> Result<PathBuf, FileError> {
                 source,
             })?;
     }
-    Ok(path)
+    Ok((path, FileId::of(&meta)))
 }
 
 #[cfg(test)]
@@ -187,8 +222,21 @@ mod tests {
         ));
         assert!(!dir.path().join("new").exists(), "the new file is removed");
         assert_eq!(fs::metadata(dir.path().join("old")).unwrap().len(), 4096);
-        let paths = prepare_all(dir.path(), &specs[..2]).unwrap();
-        assert_eq!(paths, [dir.path().join("new"), dir.path().join("old")]);
+        let prepared = prepare_all(dir.path(), &specs[..2]).unwrap();
+        assert_eq!(
+            prepared.paths(),
+            [dir.path().join("new"), dir.path().join("old")]
+        );
+        assert_eq!(
+            prepared.files.iter().map(|f| f.created).collect::<Vec<_>>(),
+            [true, false]
+        );
+        prepared.remove_created();
+        assert!(
+            !dir.path().join("new").exists(),
+            "made by the attempt: removed"
+        );
+        assert!(dir.path().join("old").exists(), "there before: kept");
     }
 
     #[test]

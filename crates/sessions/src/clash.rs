@@ -6,8 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
+use super::registry::same_prefix;
 use super::{Registry, SessionRecord};
-use bridgekeeper_host::process_info::is_alive;
+use bridgekeeper_host::processes;
 
 /// A file already served by another live session.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -27,8 +28,28 @@ pub struct Clash {
 }
 
 /// True while the session's owner process runs.
+///
+/// The owner's pid is looked for in the pid namespace it was recorded in:
+/// here, or on the host through the host when this is a sandbox (each
+/// `flatpak run` has a namespace of its own, so a pid from another one
+/// means nothing here). An owner in a namespace that cannot be seen from
+/// here is judged by the bridge's nonce instead, which every process of the
+/// session carries on its command line (`--nonce <nonce>`) and which looks
+/// the same from every namespace.
 pub fn is_live(record: &SessionRecord) -> bool {
-    is_alive(record.owner_pid as i32, record.owner_start_time)
+    let judged = processes::is_alive_in(
+        record.owner_pid_namespace,
+        record.owner_pid as i32,
+        record.owner_start_time,
+    );
+    judged.unwrap_or_else(|| carries_nonce(&record.nonce))
+}
+
+/// True while a host process carries `--nonce <nonce>` on its command line.
+pub fn carries_nonce(nonce: &str) -> bool {
+    !nonce.is_empty()
+        && !processes::carrying(&[std::ffi::OsStr::new("--nonce"), std::ffi::OsStr::new(nonce)])
+            .is_empty()
 }
 
 /// The live sessions in the registry that serve files (a session that
@@ -45,7 +66,7 @@ pub fn live_sessions(registry: &Registry) -> Vec<SessionRecord> {
 /// Checks `files` against every live session of another prefix.
 pub fn check(registry: &Registry, prefix: &Path, files: &[PathBuf]) -> Result<(), Clash> {
     for record in live_sessions(registry) {
-        if record.prefix == prefix {
+        if same_prefix(&record.prefix, prefix) {
             continue;
         }
         if let Some(mapping) = record.mappings.iter().find(|m| files.contains(&m.file)) {

@@ -4,19 +4,26 @@
 //! The bridge then runs in the game's own container, prefix and wineserver,
 //! by construction, and creates every mapping before the game's first
 //! instruction. Anything that prevents this (no profile, a command that is
-//! not Proton's, a clash with another game) leaves the command unchanged: the
-//! game always starts.
+//! not Proton's, a clash with another game, a session of the same prefix
+//! that still runs, a bridge that cannot be put where the game's container
+//! sees it, a registry folder that is not ours) leaves the command
+//! unchanged: the game always starts, and the run log and `status` say why.
+//!
+//! The prefix's lock is taken before the checks and handed back in the
+//! plan, to be held until the session is recorded (see
+//! [`super::registry::prefix_lock`]).
 
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 
-use super::attach::{followed_exes, placed_bridge, profile_specs};
+use super::attach::{followed_exes, profile_specs};
 use super::config::ConfigError;
+use super::registry::{PrefixLock, is_clean_absolute, same_prefix};
 use super::steam_command::SteamCommand;
 use super::{
     SessionConfig, SessionKind, SessionMapping, SessionRecord, backing_files, clash, status,
 };
-use bridgekeeper_bridge_client::{BridgeCommand, new_nonce};
+use bridgekeeper_bridge_client::{BridgeCommand, new_nonce, placement};
 use bridgekeeper_profiles::Catalog;
 use bridgekeeper_protocol::check_bridge_os_path;
 
@@ -25,7 +32,7 @@ use bridgekeeper_protocol::check_bridge_os_path;
 pub const LOG_FILE: &str = "bridgekeeper-run.log";
 
 /// What `bridgekeeper run` will do.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct LaunchPlan {
     /// The command to exec: rewritten, or exactly as given.
     pub command: Vec<OsString>,
@@ -36,6 +43,8 @@ pub struct LaunchPlan {
     /// The session to record: when the bridge was put in, or when a
     /// supported game runs without it (its `failure` says why).
     pub session: Option<SessionRecord>,
+    /// The prefix's lock, to hold until the session is recorded.
+    pub lock: Option<PrefixLock>,
 }
 
 impl LaunchPlan {
@@ -45,6 +54,7 @@ impl LaunchPlan {
             log: vec![format!("running the command unchanged: {why}")],
             log_file,
             session: None,
+            lock: None,
         }
     }
 }
@@ -107,19 +117,40 @@ pub fn plan(
             );
         }
     }
+    if !is_clean_absolute(&compatdata) {
+        return LaunchPlan::unchanged(
+            args,
+            log_file,
+            format!(
+                "{} is not bridged: STEAM_COMPAT_DATA_PATH {} is not an absolute path without \
+                 '.' or '..'",
+                profile.name,
+                compatdata.display()
+            ),
+        );
+    }
     let prefix = compatdata.join("pfx");
+    let registry = &config.registry;
+    let lock = match registry.lock_prefix(&prefix) {
+        Ok(lock) => lock,
+        Err(err) => {
+            return LaunchPlan::unchanged(
+                args,
+                log_file,
+                format!("{} is not bridged: {err}", profile.name),
+            );
+        }
+    };
+    status::sweep_holding(registry, Some(&lock));
     let specs = profile_specs(profile);
     let files: Vec<PathBuf> = specs
         .iter()
         .map(|s| backing_files::path_of(&config.shm_dir, &s.name))
         .collect();
-    let registry = &config.registry;
-    status::sweep(registry);
     let nonce = new_nonce();
     let id = format!("{appid}-{nonce}");
-    let events_file = compatdata
-        .join(bridgekeeper_bridge_client::placement::FOLDER)
-        .join(format!("{id}.events"));
+    let bridge_dir = compatdata.join(placement::FOLDER);
+    let events_file = bridge_dir.join(format!("{id}.events"));
     let pid = std::process::id();
     let mut session = SessionRecord {
         id,
@@ -133,28 +164,50 @@ pub fn plan(
         bridge_pid: None,
         owner_pid: pid,
         owner_start_time: bridgekeeper_host::process_info::start_time(pid as i32).unwrap_or(0),
+        owner_pid_namespace: bridgekeeper_host::pid_namespace::own(),
         nonce: nonce.clone(),
         events_file: events_file.clone(),
         started_at: super::unix_now(),
         keep_files: config.keep_files,
+        backing_dir: Some(config.shm_dir.clone()),
         failure: None,
     };
-    let problem = clash::check(registry, &prefix, &files)
-        .map_err(|clash| clash.to_string())
+    let prepared = already_running(registry, &prefix)
+        .and_then(|()| clash::check(registry, &prefix, &files).map_err(|c| c.to_string()))
         .and_then(|()| {
+            // The bridge runs inside Steam's runtime container, which shows
+            // the game's compatdata folder but not where Bridgekeeper is
+            // installed: without the copy there is no bridge to run.
+            placement::place(&config.bridge, &bridge_dir).map_err(|err| {
+                format!(
+                    "cannot copy the bridge into {}, the only place the game's container is \
+                     sure to see: {err}. Make it a folder you can write (remove a file in its \
+                     place)",
+                    bridge_dir.display()
+                )
+            })
+        })
+        .and_then(|bridge| {
             backing_files::prepare_all(&config.shm_dir, &specs)
-                .map(drop)
+                .map(|prepared| (bridge, prepared))
                 .map_err(|err| err.to_string())
         });
-    if let Err(problem) = problem {
-        let why = format!("{} is not bridged: {problem}", profile.name);
-        session.failure = Some(why.clone());
-        let mut plan = LaunchPlan::unchanged(args, log_file, why);
-        plan.session = Some(session);
-        return plan;
+    let (bridge, prepared) = match prepared {
+        Ok(done) => done,
+        Err(problem) => {
+            let why = format!("{} is not bridged: {problem}", profile.name);
+            session.failure = Some(why.clone());
+            let mut plan = LaunchPlan::unchanged(args, log_file, why);
+            plan.session = Some(session);
+            plan.lock = Some(lock);
+            return plan;
+        }
+    };
+    for (mapping, file) in session.mappings.iter_mut().zip(&prepared.files) {
+        mapping.dev = Some(file.id.dev);
+        mapping.inode = Some(file.id.ino);
     }
 
-    let bridge = placed_bridge(config, &prefix);
     let mut command = BridgeCommand::new("wine", &bridge.exe, &prefix);
     command.mappings = specs.clone();
     command.dir = config.shm_dir.clone();
@@ -175,6 +228,24 @@ pub fn plan(
         command: rewritten,
         log_file: Some(compatdata.join(LOG_FILE)),
         session: Some(session),
+        lock: Some(lock),
+    }
+}
+
+/// A live session in the same prefix: a second bridge there would zero
+/// the first one's files under the game.
+fn already_running(registry: &super::Registry, prefix: &std::path::Path) -> Result<(), String> {
+    match clash::live_sessions(registry)
+        .into_iter()
+        .find(|r| same_prefix(&r.prefix, prefix))
+    {
+        Some(existing) => Err(format!(
+            "{} is already bridged in {} (session {}); quit it first",
+            existing.game,
+            existing.prefix.display(),
+            existing.id
+        )),
+        None => Ok(()),
     }
 }
 

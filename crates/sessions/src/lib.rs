@@ -26,6 +26,7 @@ pub mod ending;
 pub mod launch;
 pub mod process_scan;
 pub mod registry;
+pub mod run_log;
 pub mod settings;
 pub mod status;
 pub mod steam_command;

@@ -7,7 +7,9 @@ use bridgekeeper_protocol::{Event, MappingMode, StatusLine};
 use serde::Serialize;
 
 use super::clash::is_live;
+use super::registry::PrefixLock;
 use super::{Registry, SessionRecord};
+use bridgekeeper_host::owned_files::remove_if_same;
 
 /// The state of a session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -189,10 +191,16 @@ impl SessionStatus {
     }
 }
 
-/// This run's status lines from the record's events file.
+/// The largest events file read: a session writes a few KiB of status
+/// lines.
+pub const MAX_EVENTS_BYTES: u64 = 16 * 1024 * 1024;
+
+/// This run's status lines from the record's events file: read only when
+/// it is a regular file of ours (never through a link, never blocking on a
+/// FIFO).
 pub fn read_events(record: &SessionRecord) -> Vec<Event> {
-    std::fs::read_to_string(&record.events_file)
-        .map(|text| parse_events(&text, &record.nonce))
+    bridgekeeper_host::owned_files::read_regular(&record.events_file, MAX_EVENTS_BYTES)
+        .map(|bytes| parse_events(&String::from_utf8_lossy(&bytes), &record.nonce))
         .unwrap_or_default()
 }
 
@@ -213,7 +221,18 @@ pub fn all(registry: &Registry) -> Vec<SessionStatus> {
 /// Removes records of sessions that are over (ended or crashed), and the
 /// backing files a crashed session left, unless it kept them or a live
 /// session uses them now. Returns the removed sessions.
+///
+/// A session whose prefix lock another process holds is being started or
+/// ended there, and is left alone. Only files the session itself prepared
+/// are removed: in its recorded backing folder, ours, with the recorded
+/// inode.
 pub fn sweep(registry: &Registry) -> Vec<SessionStatus> {
+    sweep_holding(registry, None)
+}
+
+/// [`sweep`] by a process that holds the lock `held` (its own prefix's
+/// sessions are not waited for).
+pub fn sweep_holding(registry: &Registry, held: Option<&PrefixLock>) -> Vec<SessionStatus> {
     let (records, _) = registry.list();
     let live_files: Vec<PathBuf> = records
         .iter()
@@ -228,14 +247,21 @@ pub fn sweep(registry: &Registry) -> Vec<SessionStatus> {
         if status.is_active() || failed_game_runs {
             continue;
         }
+        let _lock = match held {
+            Some(lock) if lock.covers(&record.prefix) => None,
+            _ => match registry.try_lock_prefix(&record.prefix) {
+                Some(lock) => Some(lock),
+                None => continue,
+            },
+        };
         if status.state == SessionState::Crashed && !record.keep_files {
-            for mapping in &record.mappings {
-                if !live_files.contains(&mapping.file) {
-                    let _ = std::fs::remove_file(&mapping.file);
+            for (file, id) in record.removable_files() {
+                if !live_files.contains(&file) {
+                    remove_if_same(&file, id);
                 }
             }
         }
-        registry.remove(&record.id);
+        registry.remove_session(record);
         removed.push(status);
     }
     removed
@@ -253,7 +279,7 @@ mod tests {
             game: "Full Sim".into(),
             profile: "full".into(),
             kind: SessionKind::Launcher,
-            prefix: "/pfx".into(),
+            prefix: "/pfx-parent/pfx".into(),
             proton: None,
             mappings: vec![SessionMapping {
                 name: "page".into(),
@@ -261,26 +287,35 @@ mod tests {
                 size: 4096,
                 mode: None,
                 error: None,
+                dev: None,
+                inode: None,
             }],
             bridge_pid: None,
             owner_pid: owner,
             owner_start_time: bridgekeeper_host::process_info::start_time(owner as i32)
                 .unwrap_or(0),
+            owner_pid_namespace: None,
             nonce: "n".into(),
-            events_file: "/nonexistent/events".into(),
+            events_file: format!("/pfx-parent/bridgekeeper/{id}.events").into(),
             started_at: 1,
             keep_files: false,
+            backing_dir: None,
             failure: Some("Full Sim is not bridged: no space".into()),
         }
+    }
+
+    /// The pid of a process that has ended (and been reaped).
+    fn ended_pid() -> u32 {
+        let mut ended = std::process::Command::new("true").spawn().unwrap();
+        ended.wait().unwrap();
+        ended.id()
     }
 
     #[test]
     fn a_failed_session_shows_while_its_game_runs_and_is_swept_after() {
         let dir = tempfile::tempdir().unwrap();
         let registry = Registry::new(dir.path());
-        let mut ended = std::process::Command::new("true").spawn().unwrap();
-        let ended_pid = ended.id();
-        ended.wait().unwrap();
+        let ended_pid = ended_pid();
         registry
             .save(&failed_record("running", std::process::id()))
             .unwrap();
@@ -296,27 +331,126 @@ mod tests {
         assert!(super::super::clash::live_sessions(&registry).is_empty());
     }
 
+    /// Issue #16: a crashed record's `file` is unlinked by the sweep. A
+    /// record naming a file outside its backing directory (or an old record
+    /// that does not say which file it made) must never cost the user that
+    /// file.
+    #[test]
+    fn the_sweep_never_removes_a_file_the_session_did_not_make() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = Registry::new(&dir.path().join("run"));
+        let victim = dir.path().join("precious.txt");
+        std::fs::write(&victim, b"precious").unwrap();
+        let mut crashed = failed_record("crashed", ended_pid());
+        crashed.failure = None;
+        crashed.mappings[0].file = victim.clone();
+        registry.save(&crashed).unwrap();
+        sweep(&registry);
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+    }
+
+    /// Issue #16: an events file that is a FIFO hung `status` (and
+    /// `bridgekeeper run` before the game started).
+    #[test]
+    fn an_events_file_that_is_a_fifo_does_not_hang_status() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = Registry::new(dir.path());
+        registry.save(&failed_record("placeholder", 1)).unwrap();
+        let mut record = failed_record("fifo", std::process::id());
+        record.failure = None;
+        record.events_file = registry.events_file("fifo");
+        let path =
+            std::ffi::CString::new(record.events_file.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+        registry.save(&record).unwrap();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let dir_path = dir.path().to_path_buf();
+        std::thread::spawn(move || {
+            let statuses = all(&Registry::new(&dir_path));
+            sweep(&Registry::new(&dir_path));
+            let _ = sender.send(statuses);
+        });
+        let statuses = receiver
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("status returns although the events file is a FIFO");
+        let fifo = statuses.iter().find(|s| s.id == "fifo").unwrap();
+        assert_eq!(fifo.state, SessionState::Starting, "no events read");
+    }
+
+    /// A crashed session of `dir` whose mapping `name` is the file `name`
+    /// in `dir`, written now and recorded with its identity.
+    fn crashed_with_file(dir: &std::path::Path, id: &str, name: &str) -> SessionRecord {
+        use std::os::unix::fs::MetadataExt;
+        let mut record = failed_record(id, ended_pid());
+        record.failure = None;
+        record.backing_dir = Some(dir.to_path_buf());
+        record.mappings[0].name = name.into();
+        record.mappings[0].file = dir.join(name);
+        std::fs::write(&record.mappings[0].file, b"stale").unwrap();
+        let meta = std::fs::metadata(&record.mappings[0].file).unwrap();
+        record.mappings[0].dev = Some(meta.dev());
+        record.mappings[0].inode = Some(meta.ino());
+        record
+    }
+
     #[test]
     fn a_crashed_sessions_files_go_at_the_next_sweep_unless_kept() {
         let dir = tempfile::tempdir().unwrap();
-        let registry = Registry::new(dir.path());
-        let mut ended = std::process::Command::new("true").spawn().unwrap();
-        let ended_pid = ended.id();
-        ended.wait().unwrap();
-        let mut crashed = failed_record("crashed", ended_pid);
-        crashed.failure = None;
-        crashed.mappings[0].file = dir.path().join("page");
-        std::fs::write(&crashed.mappings[0].file, b"stale").unwrap();
-        let mut kept = crashed.clone();
-        kept.id = "kept".into();
+        let registry = Registry::new(&dir.path().join("run"));
+        let crashed = crashed_with_file(dir.path(), "crashed", "page");
+        let mut kept = crashed_with_file(dir.path(), "kept", "kept-page");
         kept.keep_files = true;
-        kept.mappings[0].file = dir.path().join("kept-page");
-        std::fs::write(&kept.mappings[0].file, b"stale").unwrap();
         registry.save(&crashed).unwrap();
         registry.save(&kept).unwrap();
         assert_eq!(SessionStatus::of(&crashed).state, SessionState::Crashed);
         assert_eq!(sweep(&registry).len(), 2);
         assert!(!crashed.mappings[0].file.exists(), "removed");
         assert!(kept.mappings[0].file.exists(), "kept");
+    }
+
+    /// Only the very file the session prepared is removed: not a new file
+    /// at its path (another inode), not one that became someone else's.
+    #[test]
+    fn the_sweep_removes_only_the_file_with_the_recorded_identity() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = Registry::new(&dir.path().join("run"));
+        let replaced = crashed_with_file(dir.path(), "replaced", "replaced-page");
+        let path = &replaced.mappings[0].file;
+        let keep_inode_busy = dir.path().join("holder");
+        std::fs::rename(path, &keep_inode_busy).unwrap();
+        std::fs::write(path, b"a new file at the same path").unwrap();
+        let foreign = crashed_with_file(dir.path(), "foreign", "foreign-page");
+        std::os::unix::fs::lchown(&foreign.mappings[0].file, Some(65534), None).unwrap();
+        registry.save(&replaced).unwrap();
+        registry.save(&foreign).unwrap();
+        assert_eq!(sweep(&registry).len(), 2, "both records go");
+        assert_eq!(std::fs::read(path).unwrap(), b"a new file at the same path");
+        assert!(
+            foreign.mappings[0].file.exists(),
+            "another user's file stays"
+        );
+    }
+
+    /// A session whose prefix another process holds locked is being
+    /// started or ended there: the sweep leaves it.
+    #[test]
+    fn the_sweep_leaves_a_session_whose_prefix_is_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = Registry::new(&dir.path().join("run"));
+        let crashed = crashed_with_file(dir.path(), "crashed", "page");
+        registry.save(&crashed).unwrap();
+        let held = registry.lock_prefix(&crashed.prefix).unwrap();
+        let other = registry.clone();
+        let swept = std::thread::spawn(move || {
+            // Another process's view: its own lock file descriptor.
+            sweep(&other).len()
+        })
+        .join()
+        .unwrap();
+        assert_eq!(swept, 0);
+        assert!(crashed.mappings[0].file.exists());
+        assert_eq!(sweep_holding(&registry, Some(&held)).len(), 1);
+        assert!(!crashed.mappings[0].file.exists());
     }
 }

@@ -6,6 +6,7 @@
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
+use crate::registry::is_clean_absolute;
 use bridgekeeper_host::process_info::{ProcessInfo, SYNC_VARS};
 
 /// Variables copied from the game into the bridge's environment, besides the
@@ -61,6 +62,15 @@ pub enum JoinError {
          restart Bridgekeeper", library_of(.path).display()
     )]
     NotShared { path: PathBuf, app_id: String },
+    #[error(
+        "process {pid} names its {what} {path:?}, which is not an absolute path without '.' or \
+         '..'; only games that Steam started (with absolute paths) are bridged"
+    )]
+    NotAbsolute {
+        pid: i32,
+        what: &'static str,
+        path: PathBuf,
+    },
     #[error("no wine in {proton} (looked for files/bin/wine and dist/bin/wine)")]
     NoWine { proton: PathBuf },
     #[error(
@@ -83,12 +93,27 @@ pub fn proton_wine(proton: &Path) -> Option<PathBuf> {
 /// the running processes to look for that server in.
 pub fn plan(game: &ProcessInfo, wineservers: &[ProcessInfo]) -> Result<WinePlan, JoinError> {
     let prefix = game.prefix().ok_or(JoinError::NoPrefix { pid: game.pid })?;
+    // Paths from the game's environment: a relative one would be taken
+    // relative to Bridgekeeper's own working folder.
+    let absolute = |what, path: PathBuf| {
+        if is_clean_absolute(&path) {
+            Ok(path)
+        } else {
+            Err(JoinError::NotAbsolute {
+                pid: game.pid,
+                what,
+                path,
+            })
+        }
+    };
+    let prefix = absolute("Wine prefix", prefix)?;
     if runs_under_flatpak_steam(game, &prefix) {
         return Err(JoinError::FlatpakSteam { pid: game.pid });
     }
     let proton = game
         .proton_dir()
         .ok_or(JoinError::NoProton { pid: game.pid })?;
+    let proton = absolute("Proton folder", proton)?;
     if let Some(sandbox) = bridgekeeper_host::sandbox()
         && !proton.exists()
     {
@@ -296,5 +321,28 @@ mod tests {
             plan(&native, &[]).unwrap_err(),
             JoinError::NoProton { pid: 4242 }
         );
+    }
+
+    /// A relative prefix or Proton path in a game's environment would be
+    /// taken relative to Bridgekeeper's working folder: refused by name.
+    #[test]
+    fn relative_paths_from_the_games_environment_are_refused() {
+        let err = plan(&game(&[("WINEPREFIX", "pfx")]), &[]).unwrap_err();
+        assert!(err.to_string().contains("\"pfx\""), "{err}");
+        let err = plan(
+            &game(&[("WINEPREFIX", "/s/compatdata/1/../../../etc/pfx")]),
+            &[],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("'..'"), "{err}");
+        let err = plan(
+            &game(&[
+                ("WINEPREFIX", "/s/compatdata/1/pfx"),
+                ("STEAM_COMPAT_TOOL_PATHS", "common/Proton 9.0"),
+            ]),
+            &[],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("\"common/Proton 9.0\""), "{err}");
     }
 }

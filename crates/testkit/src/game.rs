@@ -1,14 +1,17 @@
-//! The test game as a running Wine process.
+//! The test game as a running Wine process: as a game, or as a telemetry
+//! tool in another prefix.
 
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
-use std::process::{Child, ExitStatus, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
+use crate::output::wait_line_in;
 use crate::wine::Wine;
 
-/// A running `bridgekeeper-testgame.exe game ...`.
+/// A running `bridgekeeper-testgame.exe game ...` (or `tool ...`).
 #[derive(Debug)]
 pub struct TestGame {
     child: Child,
@@ -20,10 +23,21 @@ pub struct TestGame {
 impl TestGame {
     /// Starts the game in the shared prefix with `args` (after `game`).
     pub fn start<S: AsRef<OsStr>>(wine: &Wine, args: &[S]) -> TestGame {
-        let mut child = wine
-            .command(wine.game_exe())
-            .arg("game")
-            .args(args)
+        let mut command = wine.command(wine.game_exe());
+        command.arg("game").args(args);
+        Self::spawn(command)
+    }
+
+    /// Starts the test game as a telemetry tool in `prefix`, with `args`
+    /// after `tool` (see tests/testgame).
+    pub fn tool<S: AsRef<OsStr>>(wine: &Wine, prefix: &Path, args: &[S]) -> TestGame {
+        let mut command = wine.command_in(prefix, wine.game_exe());
+        command.arg("tool").args(args);
+        Self::spawn(command)
+    }
+
+    fn spawn(mut command: Command) -> TestGame {
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()
@@ -52,20 +66,7 @@ impl TestGame {
         timeout: Duration,
         matches: impl Fn(&str) -> bool,
     ) -> Option<String> {
-        if let Some(line) = self.seen.iter().find(|l| matches(l)) {
-            return Some(line.clone());
-        }
-        let deadline = Instant::now() + timeout;
-        while let Ok(line) = self
-            .lines
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-        {
-            self.seen.push(line.clone());
-            if matches(&line) {
-                return Some(line);
-            }
-        }
-        None
+        wait_line_in(&self.lines, &mut self.seen, timeout, matches)
     }
 
     /// Waits for the game to exit.

@@ -5,15 +5,31 @@
 //! - [`shm`]: a private directory under `/dev/shm` per test, and reads and
 //!   writes of the files in it;
 //! - [`game`]: the test game (`tests/testgame`) as a running process;
-//! - [`world`]: Wine, a fake Steam tree and an isolated app, for session
-//!   tests; [`tmpfs`]: a small tmpfs to stand for a full `/dev/shm`;
-//! - [`steam_fixture`]: fake Steam trees, with header images from [`art`].
+//! - [`raw_bridge`]: a bridge with any arguments, prefix and exe name;
+//! - [`steam_fixture`]: realistic Steam trees (libraries, manifests,
+//!   Protons, prefixes, header images from [`art`]) for discovery tests,
+//!   the window's tests and benchmarks;
+//! - [`steam`]: a Steam tree built with it whose Proton runs a game the way
+//!   Proton does, on Debian's Wine ([`fake_proton`]);
+//! - [`world`]: Wine, that Steam tree and an isolated app, for session
+//!   tests and benchmarks; [`tmpfs`]: a small tmpfs to stand for a full
+//!   `/dev/shm`;
+//! - [`procs`], [`output`], [`scratch`]: processes in `/proc`, a child's
+//!   output, a scratch directory kept when a test fails;
+//! - [`desktop`]: tools, a private D-Bus session bus, Xvfb.
 //!
-//! Without Wine the tests skip, except when `CI=true`, where they fail.
+//! Without Wine (or another tool a test needs) the tests skip, except when
+//! `CI=true`, where they fail ([`skip`]).
 
 pub mod app;
 pub mod art;
+pub mod desktop;
+pub mod fake_proton;
 pub mod game;
+pub mod output;
+pub mod procs;
+pub mod raw_bridge;
+pub mod scratch;
 pub mod shm;
 pub mod steam;
 pub mod steam_fixture;
@@ -30,6 +46,15 @@ pub const GAME_MAGIC: u32 = 0x4B42_5447;
 /// The test game's pattern byte at `offset` (offsets 20 and up).
 pub fn pattern_byte(offset: usize) -> u8 {
     (offset as u32).wrapping_mul(31).wrapping_add(7) as u8
+}
+
+/// Skips the calling test because of `why` (printing it), or, under
+/// `CI=true`, fails it: CI must run every test. The caller returns after.
+pub fn skip(why: &str) {
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{why}; CI=true forbids skipping");
+    }
+    eprintln!("SKIPPED: {why}");
 }
 
 /// Polls `check` every 10 ms until it returns `Some` or `timeout` passes.

@@ -1,34 +1,30 @@
-//! A Steam-shaped tree for the session tests: a "Proton" whose `proton`
-//! script and `files/bin/wine` run Debian's Wine, a runtime entry point and
-//! a reaper that pass their command on, a compatdata folder whose `pfx` is a
-//! real Wine prefix, and a game folder holding the test game under the names
-//! a profile expects.
+//! A Steam tree that runs a game: Valve's layout written by
+//! [`SteamFixture`] (library folders, app manifests, the Proton as an
+//! installed tool, the Steam Linux Runtime, a compatdata folder whose `pfx`
+//! is a real Wine prefix), with programs that start a game the way Steam
+//! and Proton do, in their order, on Debian's Wine ([`crate::fake_proton`]),
+//! and a game folder holding the test game under the names a profile
+//! expects.
 
 use std::ffi::OsString;
-use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
+use crate::fake_proton::{self, PREFIX_FILES, WINDOWS_PROGRAMS_DIR};
+use crate::steam_fixture::{AppSpec, ProtonSpec, SteamFixture};
 use crate::wine::Wine;
 
-const PROTON_SCRIPT: &str = r#"#!/bin/sh
-# Stands in for Proton's `proton` script: runs Debian's Wine in the app's prefix.
-verb="$1"; shift
-export WINEPREFIX="$STEAM_COMPAT_DATA_PATH/pfx"
-export WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
-case "$verb" in
-    waitforexitandrun) wineserver -w; exec "$(dirname "$0")/files/bin/wine" "$@" ;;
-    run) exec "$(dirname "$0")/files/bin/wine" "$@" ;;
-    *) echo "fake proton: unknown verb $verb" >&2; exit 1 ;;
-esac
-"#;
+/// The fake Proton's folder name under `steamapps/common`.
+pub const PROTON_DIR: &str = "Fake Proton 8.0";
 
-const PASS_ON_SCRIPT: &str = r#"#!/bin/sh
-# Stands in for Steam's reaper or the runtime's entry point: drops its own
-# arguments up to `--` and runs the rest.
-while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do shift; done
-shift
-exec "$@"
-"#;
+/// The fake Proton's appid: Proton 8.0's, so Steam's tool names resolve.
+pub const PROTON_APPID: u32 = 2_348_590;
+
+/// The Steam Linux Runtime 3.0 (sniper) appid and folder.
+const RUNTIME: (u32, &str) = (1_628_350, "SteamLinuxRuntime_sniper");
+
+/// The game's folder name (its manifest's `installdir`).
+const GAME_DIR: &str = "Fake Sim";
 
 /// A fake Steam library with one Proton and one game.
 #[derive(Debug)]
@@ -47,10 +43,83 @@ pub struct FakeSteam {
     pub appid: u32,
 }
 
-fn write_script(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+/// How to build a [`FakeSteam`] beyond its defaults.
+#[derive(Debug)]
+pub struct FakeSteamBuilder {
+    root: PathBuf,
+    appid: u32,
+    game_name: String,
+    others: Vec<AppSpec>,
+    startup: Duration,
+}
+
+impl FakeSteamBuilder {
+    /// The game's name in its manifest (default `Fake Sim`; its folder stays
+    /// `Fake Sim`).
+    pub fn game_name(mut self, name: &str) -> Self {
+        self.game_name = name.to_owned();
+        self
+    }
+
+    /// Another installed app in the library.
+    pub fn other_app(mut self, app: AppSpec) -> Self {
+        self.others.push(app);
+        self
+    }
+
+    /// The `proton` script's start-up pause when
+    /// [`fake_proton::STARTUP_ENV`] is unset (default
+    /// [`fake_proton::DEFAULT_STARTUP`]).
+    pub fn proton_startup(mut self, startup: Duration) -> Self {
+        self.startup = startup;
+        self
+    }
+
+    /// Writes the tree, with `prefix` (a prefix prepared by [`Wine`]) as the
+    /// game's `pfx`, and the test game copied into the game folder as each
+    /// of `exes`.
+    pub fn build(self, wine: &Wine, prefix: &Path, exes: &[&str]) -> FakeSteam {
+        let FakeSteamBuilder {
+            root,
+            appid,
+            game_name,
+            others,
+            startup,
+        } = self;
+        let programs = Path::new(WINDOWS_PROGRAMS_DIR);
+        let proton = ProtonSpec::valve(PROTON_APPID, PROTON_DIR)
+            .version(Some("1700000000 fake-proton-8.0-1"))
+            .runtime(Some(RUNTIME.0))
+            .script(&fake_proton::proton_script(startup))
+            .wine(Some(fake_proton::WINE))
+            .wineserver(fake_proton::WINESERVER)
+            .file(programs.join(PREFIX_FILES[0]), wine.game_exe())
+            .file(
+                programs.join(PREFIX_FILES[1]),
+                wine.bin.join(PREFIX_FILES[1]),
+            );
+        let mut fixture = SteamFixture::new(&root)
+            .runtime(RUNTIME.0, RUNTIME.1, 0)
+            .proton(proton)
+            .reaper(fake_proton::REAPER)
+            .app(AppSpec::new(appid, &game_name).installdir(GAME_DIR))
+            .linked_prefix(appid, 0, prefix);
+        for app in others {
+            fixture = fixture.app(app);
+        }
+        let proton = fixture.tool_path(PROTON_DIR);
+        let fixture = fixture.config_info(appid, 0, &proton).build();
+        let game_dir = fixture.common(0).join(GAME_DIR);
+        wine.game_folder(&game_dir, exes);
+        FakeSteam {
+            root: root.clone(),
+            runtime: fixture.common(0).join(RUNTIME.1),
+            compatdata: fixture.compat_data(appid, 0),
+            proton,
+            game_dir,
+            appid,
+        }
+    }
 }
 
 impl FakeSteam {
@@ -58,49 +127,18 @@ impl FakeSteam {
     /// prepared by [`Wine`]) as the game's `pfx`, and the test game copied
     /// into the game folder as each of `exes`.
     pub fn new(root: &Path, appid: u32, wine: &Wine, prefix: &Path, exes: &[&str]) -> FakeSteam {
-        let proton = root.join("steamapps/common/Fake Proton 8.0");
-        write_script(&proton.join("proton"), PROTON_SCRIPT);
-        write_script(
-            &proton.join("files/bin/wine"),
-            "#!/bin/sh\nexec /usr/bin/wine \"$@\"\n",
-        );
-        symlink(
-            "/usr/lib/wine/wineserver64",
-            proton.join("files/bin/wineserver"),
-        )
-        .unwrap();
-        std::fs::write(proton.join("version"), "1700000000 fake-proton-8.0-1\n").unwrap();
-        let runtime = root.join("steamapps/common/SteamLinuxRuntime_sniper");
-        write_script(&runtime.join("_v2-entry-point"), PASS_ON_SCRIPT);
-        write_script(&root.join("ubuntu12_32/reaper"), PASS_ON_SCRIPT);
-        let compatdata = root.join(format!("steamapps/compatdata/{appid}"));
-        std::fs::create_dir_all(&compatdata).unwrap();
-        symlink(prefix, compatdata.join("pfx")).unwrap();
-        std::fs::write(compatdata.join("pfx.lock"), b"").unwrap();
-        let game_dir = root.join("steamapps/common/Fake Sim");
-        wine.game_folder(&game_dir, exes);
-        let library = format!(
-            "\"libraryfolders\"\n{{\n\t\"0\"\n\t{{\n\t\t\"path\"\t\t\"{}\"\n\t\t\"apps\"\n\t\t{{\n\t\t\t\"{appid}\"\t\t\"1\"\n\t\t}}\n\t}}\n}}\n",
-            root.display()
-        );
-        std::fs::write(root.join("steamapps/libraryfolders.vdf"), library).unwrap();
-        let manifest = format!(
-            "\"AppState\"\n{{\n\t\"appid\"\t\t\"{appid}\"\n\t\"name\"\t\t\"Fake Sim\"\n\t\"installdir\"\t\t\"Fake Sim\"\n\t\"StateFlags\"\t\t\"4\"\n}}\n"
-        );
-        std::fs::write(
-            root.join(format!("steamapps/appmanifest_{appid}.acf")),
-            manifest,
-        )
-        .unwrap();
-        let config_info = format!("8.0-1\n{}/files/share/fonts/\n", proton.display());
-        std::fs::write(compatdata.join("config_info"), config_info).unwrap();
-        FakeSteam {
+        FakeSteam::builder(root, appid).build(wine, prefix, exes)
+    }
+
+    /// A tree under `root` for `appid`, to adjust before
+    /// [`FakeSteamBuilder::build`].
+    pub fn builder(root: &Path, appid: u32) -> FakeSteamBuilder {
+        FakeSteamBuilder {
             root: root.to_path_buf(),
-            proton,
-            runtime,
-            game_dir,
-            compatdata,
             appid,
+            game_name: GAME_DIR.to_owned(),
+            others: Vec::new(),
+            startup: fake_proton::DEFAULT_STARTUP,
         }
     }
 
@@ -147,14 +185,14 @@ impl FakeSteam {
         command
     }
 
-    /// The game started the way Steam does without a wrapper: this Proton's
-    /// `proton waitforexitandrun` with Steam's environment, in `prefix`.
+    /// The game started the way Steam does without a wrapper: the whole
+    /// [`Self::launch_command`] (reaper, runtime, `proton
+    /// waitforexitandrun`) with Steam's environment, in `prefix`. The child
+    /// is Steam's reaper, which ends once every process of the launch has.
     pub fn game_command(&self, prefix: &Path, game_args: &[String]) -> std::process::Command {
-        let mut command = std::process::Command::new(self.proton.join("proton"));
-        command
-            .arg("waitforexitandrun")
-            .args(game_args)
-            .envs(self.game_env());
+        let launch = self.launch_command(game_args);
+        let mut command = std::process::Command::new(&launch[0]);
+        command.args(&launch[1..]).envs(self.game_env());
         crate::wine::wine_env(&mut command, prefix);
         command
     }

@@ -14,8 +14,9 @@
 //! Each method writes its files at once, except the aggregate files
 //! (`libraryfolders.vdf`, `config.vdf`, `shortcuts.vdf`, `appinfo.vdf`),
 //! which [`SteamFixture::build`] writes. Proton directories get a `proton`
-//! script and `files/bin/wine` whose bodies a test may choose, so end-to-end
-//! tests can run them.
+//! script and `files/bin/wine` whose bodies a test may choose, a
+//! `wineserver` link and other files, so end-to-end tests can run them;
+//! [`crate::steam::FakeSteam`] builds its runnable tree with this builder.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -130,6 +131,10 @@ pub struct ProtonSpec {
     pub wine: Option<String>,
     /// Use the old `dist/` layout instead of `files/`.
     pub dist: bool,
+    /// What `<files>/bin/wineserver` links to (`None`: no wineserver).
+    pub wineserver: Option<PathBuf>,
+    /// More files: (path in the Proton directory, file copied there).
+    pub files: Vec<(PathBuf, PathBuf)>,
 }
 
 impl ProtonSpec {
@@ -145,6 +150,8 @@ impl ProtonSpec {
             script: "#!/bin/sh\nexit 0\n".to_owned(),
             wine: Some("#!/bin/sh\nexit 0\n".to_owned()),
             dist: false,
+            wineserver: None,
+            files: Vec::new(),
         }
     }
     /// Valve's build with `appid`, in `steamapps/common/<dir_name>`.
@@ -204,6 +211,16 @@ impl ProtonSpec {
     /// Use the old `dist/` layout.
     pub fn dist_layout(mut self) -> Self {
         self.dist = true;
+        self
+    }
+    /// Links `<files>/bin/wineserver` to `target`.
+    pub fn wineserver(mut self, target: impl Into<PathBuf>) -> Self {
+        self.wineserver = Some(target.into());
+        self
+    }
+    /// Copies `source` to `rel` in the Proton directory.
+    pub fn file(mut self, rel: impl Into<PathBuf>, source: impl Into<PathBuf>) -> Self {
+        self.files.push((rel.into(), source.into()));
         self
     }
 }
@@ -352,6 +369,18 @@ impl SteamFixture {
         if let Some(wine) = &spec.wine {
             write_exec(&dir.join(files).join("bin/wine"), wine);
         }
+        if let Some(target) = &spec.wineserver {
+            let link = dir.join(files).join("bin/wineserver");
+            mkdir(link.parent().expect("bin/wineserver has a parent"));
+            std::os::unix::fs::symlink(target, &link)
+                .unwrap_or_else(|e| panic!("link {}: {e}", link.display()));
+        }
+        for (rel, source) in &spec.files {
+            let to = dir.join(rel);
+            mkdir(to.parent().expect("a file in the Proton has a parent"));
+            fs::copy(source, &to)
+                .unwrap_or_else(|e| panic!("copy {} to {}: {e}", source.display(), to.display()));
+        }
         if let Some(version) = &spec.version {
             write(&dir.join("version"), format!("{version}\n").as_bytes());
         }
@@ -383,7 +412,10 @@ impl SteamFixture {
             &dir.join("toolmanifest.vdf"),
             b"\"manifest\"\n{\n  \"commandline\" \"/_v2-entry-point --verb=%verb% --\"\n}\n",
         );
-        write_exec(&dir.join("_v2-entry-point"), "#!/bin/sh\nexec \"$@\"\n");
+        write_exec(
+            &dir.join("_v2-entry-point"),
+            crate::fake_proton::ENTRY_POINT,
+        );
         this
     }
 
@@ -401,6 +433,13 @@ impl SteamFixture {
     /// `layout` (see [`crate::art::header_jpeg`] for a real JPEG).
     pub fn header_image(self, appid: u32, layout: ArtLayout, bytes: &[u8]) -> Self {
         write(&self.header_path(appid, &layout), bytes);
+        self
+    }
+
+    /// Steam's `ubuntu12_32/reaper`, running `script`
+    /// ([`crate::fake_proton::REAPER`] behaves like Steam's).
+    pub fn reaper(self, script: &str) -> Self {
+        write_exec(&self.root.join("ubuntu12_32/reaper"), script);
         self
     }
 
@@ -429,6 +468,16 @@ impl SteamFixture {
         lock.set_modified(SystemTime::now() - lock_age)
             .expect("set pfx.lock time");
         write(&dir.join("version"), b"9.0-203\n");
+        self
+    }
+    /// A prefix whose `pfx` links to `target` (a real Wine prefix made
+    /// elsewhere), with `pfx.lock`, in library `library`.
+    pub fn linked_prefix(self, appid: u32, library: usize, target: &Path) -> Self {
+        let dir = self.compat_data(appid, library);
+        mkdir(&dir);
+        std::os::unix::fs::symlink(target, dir.join("pfx"))
+            .unwrap_or_else(|e| panic!("link {}/pfx: {e}", dir.display()));
+        write(&dir.join("pfx.lock"), b"");
         self
     }
     /// A `pfx/` without `pfx.lock` (interrupted set-up).

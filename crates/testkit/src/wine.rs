@@ -11,6 +11,9 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 const WINDOWS_TARGET_DIR: &str = "target/windows";
 const TRIPLE: &str = "x86_64-pc-windows-gnu";
 
+/// The bridge's file name.
+pub const BRIDGE_EXE: &str = "bridgekeeper-bridge.exe";
+
 /// The Wine set-up shared by the tests of one binary.
 #[derive(Debug)]
 pub struct Wine {
@@ -47,13 +50,6 @@ pub fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-fn on_path(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|p| p.is_file())
-}
-
 /// The shared Wine set-up, or `None` (test skipped) when Wine is missing and
 /// `CI` is not `true`. Panics on any set-up failure.
 pub fn wine() -> Option<WineGuard> {
@@ -61,11 +57,8 @@ pub fn wine() -> Option<WineGuard> {
     static WINE: OnceLock<Option<Wine>> = OnceLock::new();
     let lock = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let wine = WINE.get_or_init(|| {
-        let Some(wine) = on_path("wine") else {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("wine is not installed, and CI=true forbids skipping: run scripts/test, which installs it");
-            }
-            eprintln!("SKIPPED: wine is not installed (scripts/test installs it)");
+        let Some(wine) = crate::desktop::tool("wine") else {
+            crate::skip("wine is not installed (scripts/test installs it)");
             return None;
         };
         let bin = build_windows_programs();
@@ -150,14 +143,19 @@ impl Wine {
 
     /// `wine <exe>` in the shared prefix.
     pub fn command(&self, exe: impl AsRef<OsStr>) -> Command {
+        self.command_in(&self.prefix, exe)
+    }
+
+    /// `wine <exe>` in `prefix`.
+    pub fn command_in(&self, prefix: &Path, exe: impl AsRef<OsStr>) -> Command {
         let mut command = Command::new(&self.wine);
-        wine_env(&mut command, &self.prefix).arg(exe);
+        wine_env(&mut command, prefix).arg(exe);
         command
     }
 
     /// The bridge executable.
     pub fn bridge_exe(&self) -> PathBuf {
-        self.bin.join("bridgekeeper-bridge.exe")
+        self.bin.join(BRIDGE_EXE)
     }
 
     /// The test game executable.
@@ -182,24 +180,44 @@ impl Wine {
     /// Copies the test game into `dir` under each of `names` (with the DLL
     /// it needs), like a game folder holding a launcher and a live exe.
     pub fn game_folder(&self, dir: &Path, names: &[&str]) {
-        std::fs::create_dir_all(dir).expect("creating the game folder");
         for name in names {
-            std::fs::copy(self.game_exe(), dir.join(name)).expect("copying the test game");
+            self.copy_program(&self.game_exe(), dir, name);
         }
-        std::fs::copy(
-            self.bin.join("bcryptprimitives.dll"),
-            dir.join("bcryptprimitives.dll"),
-        )
-        .expect("copying bcryptprimitives.dll");
+    }
+
+    /// Copies the bridge into `dir` as `name` (with the DLL it needs), as
+    /// the Linux side does for a stand-in with the game's exe name.
+    pub fn bridge_as(&self, dir: &Path, name: &str) -> PathBuf {
+        self.copy_program(&self.bridge_exe(), dir, name)
+    }
+
+    /// Copies the Windows program `from` into `dir` as `name`, with
+    /// `bcryptprimitives.dll` beside it (Rust programs import it, and
+    /// Debian's Wine 8 has none); returns the copy.
+    fn copy_program(&self, from: &Path, dir: &Path, name: &str) -> PathBuf {
+        std::fs::create_dir_all(dir)
+            .unwrap_or_else(|err| panic!("creating {}: {err}", dir.display()));
+        let exe = dir.join(name);
+        std::fs::copy(from, &exe)
+            .unwrap_or_else(|err| panic!("copying {} to {}: {err}", from.display(), exe.display()));
+        let dll = "bcryptprimitives.dll";
+        std::fs::copy(self.bin.join(dll), dir.join(dll))
+            .unwrap_or_else(|err| panic!("copying {dll} to {}: {err}", dir.display()));
+        exe
     }
 
     /// Runs `wineserver -w` for the prefix and returns how long it took.
     pub fn wineserver_wait(&self) -> std::time::Duration {
-        let started = std::time::Instant::now();
-        let status = wine_env(Command::new("wineserver").arg("-w"), &self.prefix)
-            .status()
-            .expect("running wineserver -w");
-        assert!(status.success());
-        started.elapsed()
+        wineserver_wait_in(&self.prefix)
     }
+}
+
+/// Runs `wineserver -w` for `prefix` and returns how long it took.
+pub fn wineserver_wait_in(prefix: &Path) -> std::time::Duration {
+    let started = std::time::Instant::now();
+    let status = wine_env(Command::new("wineserver").arg("-w"), prefix)
+        .status()
+        .expect("running wineserver -w");
+    assert!(status.success());
+    started.elapsed()
 }

@@ -1,28 +1,45 @@
-//! A whole test world for session tests: Wine, a Steam-shaped tree whose
-//! Proton runs Debian's Wine, an isolated `bridgekeeper` with a profile for
-//! the fake game, and a shm directory; plus the ways a session starts
-//! (`bridgekeeper run`, the watcher, the game alone) and helpers to watch
-//! processes and output.
+//! A whole test world for session tests and benchmarks: Wine, a
+//! Steam-shaped tree whose Proton runs Debian's Wine the way Proton runs a
+//! game ([`crate::steam`]), an isolated `bridgekeeper` with a profile for
+//! the fake game, a shm directory and a scratch directory; plus the ways a
+//! session starts (`bridgekeeper run`, the watcher, the game alone) and the
+//! processes and output to watch.
+//!
+//! Failure mode: a world left behind by a failed test holds the shared
+//! prefix (its wineserver keeps `wineserver -w` waiting) and fails every
+//! test after it; one cleaned away takes the evidence. So on a panic the
+//! prefix's Wine processes are stopped and the scratch directory is kept
+//! ([`ScratchDir`]); a benchmark, which has no later test to protect but
+//! must not leave a game running, stops them always
+//! ([`WorldOptions::stop_wine_on_drop`]).
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver};
+use std::process::{Child, Stdio};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::app::App;
+use crate::fake_proton;
+use crate::procs::one_pid_of;
+use crate::scratch::ScratchDir;
 use crate::shm::ShmDir;
 use crate::steam::FakeSteam;
-use crate::wine::{WineGuard, kill_wineserver, wine};
+use crate::wine::{BRIDGE_EXE, WineGuard, kill_wineserver, wine};
 use crate::{GAME_MAGIC, unique_name, wait_for};
 
-/// Generous wait for anything Wine does on a loaded machine.
-pub const LONG: Duration = Duration::from_secs(40);
+pub use crate::output::{Output, lines_of, reap, wait_child, wait_stdout_line};
+pub use crate::procs::{LONG, environ, gone, pid_alive, pids_of, processes_under, signal};
 
 /// The live exe of the fake game.
 pub const LIVE_EXE: &str = "FakeSimAVX.exe";
+
+/// The fake game's launcher exe.
+pub const LAUNCHER_EXE: &str = "FakeLauncher.exe";
+
+/// Size of the game's mapping in the profile a world starts with.
+pub const MAPPING_SIZE: u64 = 8192;
 
 /// Wine, a fake Steam tree, an isolated app and a profile for the game.
 #[derive(Debug)]
@@ -39,25 +56,51 @@ pub struct World {
     pub mapping: String,
     /// Size of the mapping in the profile.
     pub size: u64,
-    /// Scratch directory of this test, removed on drop.
+    /// Scratch directory of this test: removed on drop after a pass, kept
+    /// after a failure.
     pub root: PathBuf,
+    /// Owns `root`: removes it after a pass, keeps it after a failure.
+    _scratch: ScratchDir,
+    stop_wine_on_drop: bool,
 }
 
-impl World {
-    /// A world for `label`, or `None` when Wine tests are skipped.
-    pub fn new(label: &str) -> Option<World> {
+/// How a [`World`] is made; [`World::new`] takes the defaults.
+#[derive(Debug, Clone)]
+pub struct WorldOptions {
+    label: String,
+    stop_wine_on_drop: bool,
+    proton_startup: Duration,
+}
+
+impl WorldOptions {
+    /// Stops every Wine process of the prefix when the world is dropped,
+    /// not only after a failure (benchmarks).
+    pub fn stop_wine_on_drop(mut self) -> Self {
+        self.stop_wine_on_drop = true;
+        self
+    }
+
+    /// The fake `proton` script's start-up pause (default
+    /// [`fake_proton::DEFAULT_STARTUP`]; a launch's environment may still
+    /// set [`fake_proton::STARTUP_ENV`]).
+    pub fn proton_startup(mut self, startup: Duration) -> Self {
+        self.proton_startup = startup;
+        self
+    }
+
+    /// The world, or `None` when Wine tests are skipped.
+    pub fn build(self) -> Option<World> {
+        let label = self.label.as_str();
         let wine = wine()?;
-        let root = std::env::temp_dir().join(unique_name(label));
+        let scratch = ScratchDir::new(label);
+        let root = scratch.path().to_path_buf();
         let appid = 980_000 + (std::process::id() % 9000);
-        let steam = FakeSteam::new(
-            &root.join("Steam Root"),
-            appid,
-            &wine,
-            &wine.prefix,
-            &["FakeLauncher.exe", LIVE_EXE],
-        );
+        let steam = FakeSteam::builder(&root.join("Steam Root"), appid)
+            .proton_startup(self.proton_startup)
+            .build(&wine, &wine.prefix, &[LAUNCHER_EXE, LIVE_EXE]);
         let shm = ShmDir::new(label);
         let app = App::new(&root, shm.path(), &wine);
+        // `$` keeps the name clear of every real game's.
         let mapping = format!("${}$", unique_name("tele"));
         let world = World {
             wine,
@@ -65,11 +108,30 @@ impl World {
             app,
             shm,
             mapping,
-            size: 8192,
+            size: MAPPING_SIZE,
             root,
+            _scratch: scratch,
+            stop_wine_on_drop: self.stop_wine_on_drop,
         };
         world.write_profile(world.size);
         Some(world)
+    }
+}
+
+impl World {
+    /// A world for `label`, or `None` when Wine tests are skipped.
+    pub fn new(label: &str) -> Option<World> {
+        World::options(label).build()
+    }
+
+    /// Options for a world for `label`, to adjust before
+    /// [`WorldOptions::build`].
+    pub fn options(label: &str) -> WorldOptions {
+        WorldOptions {
+            label: label.to_owned(),
+            stop_wine_on_drop: false,
+            proton_startup: fake_proton::DEFAULT_STARTUP,
+        }
     }
 
     /// (Re)writes the game's profile with its mapping at `size` bytes.
@@ -104,10 +166,18 @@ impl World {
         args
     }
 
-    /// Starts the game the way Steam does without the wrapper.
+    /// Starts the game the way Steam does without the wrapper. The child is
+    /// Steam's reaper: it ends once every process of the launch has, the
+    /// prefix's wineserver included when this launch started it.
     pub fn start_game(&self, args: &[String]) -> Child {
+        self.start_game_with(args, &[])
+    }
+
+    /// [`Self::start_game`] with `env` added to Steam's environment.
+    pub fn start_game_with(&self, args: &[String], env: &[(&str, &str)]) -> Child {
         self.steam
             .game_command(&self.wine.prefix, args)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stdin(Stdio::null())
             .spawn()
@@ -179,16 +249,38 @@ impl World {
     pub fn counter_moves(&self) -> Option<u32> {
         counter_moves_in(&self.file())
     }
+
+    /// The bridge's Linux pid: the one process running the bridge exe from
+    /// under this world's root, whoever started it (Proton for a wrapper's
+    /// bridge; the watcher or `attach` otherwise). Waits up to [`LONG`];
+    /// panics unless exactly one runs.
+    pub fn bridge_pid(&self) -> u32 {
+        one_pid_of(&self.root, BRIDGE_EXE)
+    }
+
+    /// The Linux pid of the game's live exe ([`LIVE_EXE`]), waiting up to
+    /// [`LONG`] for exactly one.
+    pub fn game_pid(&self) -> u32 {
+        one_pid_of(&self.root, LIVE_EXE)
+    }
+
+    /// The mode of the game's mapping in `bridgekeeper status --json`
+    /// (`shared`, `copy`), or `?` when status does not say.
+    pub fn mapping_mode(&self) -> String {
+        self.session()
+            .and_then(|s| s["mappings"][0]["mode"].as_str().map(str::to_string))
+            .unwrap_or_else(|| "?".into())
+    }
 }
 
 impl Drop for World {
     fn drop(&mut self) {
-        if std::thread::panicking() {
-            // Whatever the failed test left running would hold the prefix
-            // (`wineserver -w`) and fail the tests after it.
+        if self.stop_wine_on_drop || std::thread::panicking() {
+            // Whatever is left running would hold the prefix (`wineserver
+            // -w`) and fail the tests after it.
             kill_wineserver(&self.wine.prefix);
         }
-        let _ = std::fs::remove_dir_all(&self.root);
+        // `_scratch` is dropped next: removed, or kept after a failure.
     }
 }
 
@@ -270,158 +362,6 @@ size = {size}
 source = "the test game's layout"
 "#
     )
-}
-
-/// Lines of a child's stdout, read on a thread.
-pub fn lines_of(child: &mut Child) -> Receiver<String> {
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let (sender, receiver) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if sender.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    receiver
-}
-
-/// Output lines collected while waiting for particular ones.
-#[derive(Debug)]
-pub struct Output {
-    lines: Receiver<String>,
-    /// Every line so far.
-    pub seen: Vec<String>,
-}
-
-impl Output {
-    /// Collects `child`'s stdout.
-    pub fn of(child: &mut Child) -> Output {
-        Output {
-            lines: lines_of(child),
-            seen: Vec::new(),
-        }
-    }
-
-    /// Waits for a line containing `text`; panics with the output so far
-    /// when none comes within [`LONG`].
-    pub fn wait_for(&mut self, text: &str) -> String {
-        if let Some(line) = self.seen.iter().find(|l| l.contains(text)) {
-            return line.clone();
-        }
-        let deadline = Instant::now() + LONG;
-        while let Ok(line) = self
-            .lines
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-        {
-            self.seen.push(line.clone());
-            if line.contains(text) {
-                return line;
-            }
-        }
-        panic!("no line with {text:?} in:\n{}", self.seen.join("\n"));
-    }
-
-    /// Everything so far (after collecting what is waiting) as one text.
-    pub fn text(&mut self) -> String {
-        while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(100)) {
-            self.seen.push(line);
-        }
-        self.seen.join("\n")
-    }
-
-    /// How many lines so far contain `text`.
-    pub fn count(&mut self, text: &str) -> usize {
-        self.text();
-        self.seen.iter().filter(|l| l.contains(text)).count()
-    }
-}
-
-/// Waits for a child to exit.
-pub fn wait_child(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
-    wait_for(timeout, || child.try_wait().ok().flatten())
-}
-
-/// True while `pid` runs and is not a zombie.
-pub fn pid_alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|stat| {
-            !stat
-                .rsplit(')')
-                .next()
-                .unwrap_or("")
-                .trim_start()
-                .starts_with('Z')
-        })
-        .unwrap_or(false)
-}
-
-/// The environment of `pid` as `NAME=value` strings (empty when it is gone).
-pub fn environ(pid: u32) -> Vec<String> {
-    std::fs::read(format!("/proc/{pid}/environ"))
-        .map(|bytes| {
-            bytes
-                .split(|&b| b == 0)
-                .map(|v| String::from_utf8_lossy(v).into_owned())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Linux pids of live processes running the exe named `exe` from under
-/// `dir` (Wine shows a Windows program's Unix path as its first argument),
-/// so that programs of other tests on the machine do not count.
-pub fn pids_of(dir: &Path, exe: &str) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    let dir = dir.to_string_lossy().into_owned();
-    entries
-        .flatten()
-        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|&pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmd| {
-                let first = cmd.split(|&b| b == 0).next().unwrap_or_default();
-                let first = String::from_utf8_lossy(first).to_lowercase();
-                first.starts_with(&dir.to_lowercase()) && first.ends_with(&exe.to_lowercase())
-            })
-        })
-        .filter(|&pid| pid_alive(pid))
-        .collect()
-}
-
-/// Every process whose command line mentions `dir`, as `pid: cmdline`
-/// (for failure messages).
-pub fn processes_under(dir: &Path) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    let dir = dir.to_string_lossy().into_owned();
-    entries
-        .flatten()
-        .filter_map(|entry| {
-            let pid = entry.file_name().to_str()?.parse::<u32>().ok()?;
-            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-            cmd.contains(&dir).then(|| format!("{pid}: {cmd}"))
-        })
-        .collect()
-}
-
-/// Sends `signal` to `pid`.
-pub fn signal(pid: u32, signal: &str) {
-    let status = std::process::Command::new("kill")
-        .args([&format!("-{signal}"), &pid.to_string()])
-        .status()
-        .expect("running kill");
-    assert!(status.success(), "kill -{signal} {pid} failed");
-}
-
-/// Waits for `pid` to be gone; returns when it went, or panics after
-/// [`LONG`].
-pub fn gone(pid: u32) -> Instant {
-    wait_for(LONG, || (!pid_alive(pid)).then(Instant::now))
-        .unwrap_or_else(|| panic!("process {pid} is still running after {LONG:?}"))
 }
 
 /// The session of `appid` in a `status --json` array.

@@ -1,6 +1,5 @@
 //! The Windows side of the test game.
 
-use std::io::Write;
 use std::ptr::null;
 use std::time::{Duration, Instant};
 
@@ -11,26 +10,27 @@ use windows_sys::Win32::System::Memory::{
     PAGE_READWRITE, UnmapViewOfFile,
 };
 
-use crate::MAGIC;
-use crate::clock;
+pub(crate) use crate::say;
+use crate::{MAGIC, age, clock};
 
-struct Options {
-    maps: Vec<(String, usize)>,
+pub(crate) struct Options {
+    pub(crate) maps: Vec<(String, usize)>,
     rate: u32,
-    run: Duration,
-    stop_file: Option<String>,
+    pub(crate) run: Duration,
+    pub(crate) stop_file: Option<String>,
     exit_code: i32,
     delay: Duration,
+    map_after: Option<Duration>,
     restart_file: Option<String>,
     crash_after: Option<Duration>,
     clock: bool,
     program: Vec<String>,
-}
-
-fn say(text: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "testgame: {text}");
-    let _ = out.flush();
+    /// Tool mode: create the section instead of opening it.
+    pub(crate) create: bool,
+    /// Tool mode: the value to write at offset 8.
+    pub(crate) write: Option<u32>,
+    /// Tool mode: exe names to look for in the process list.
+    pub(crate) find_exe: Vec<String>,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -41,10 +41,14 @@ fn parse(args: &[String]) -> Result<Options, String> {
         stop_file: None,
         exit_code: 0,
         delay: Duration::ZERO,
+        map_after: None,
         restart_file: None,
         crash_after: None,
         clock: false,
         program: Vec::new(),
+        create: false,
+        write: None,
+        find_exe: Vec::new(),
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -61,6 +65,11 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--delay-ms" => {
                 o.delay = Duration::from_millis(value()?.parse().map_err(|_| "bad ms")?)
             }
+            "--map-after-ms" => {
+                o.map_after = Some(Duration::from_millis(
+                    value()?.parse().map_err(|_| "bad ms")?,
+                ))
+            }
             "--restart-file" => o.restart_file = Some(value()?),
             "--crash-after-ms" => {
                 o.crash_after = Some(Duration::from_millis(
@@ -70,11 +79,17 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--exit-code" => o.exit_code = value()?.parse().map_err(|_| "bad code")?,
             "--stop-file" => o.stop_file = Some(value()?),
             "--clock" => o.clock = true,
+            "--create" => o.create = true,
+            "--write" => o.write = Some(value()?.parse().map_err(|_| "bad value")?),
+            "--find-exe" => o.find_exe.push(value()?),
             "--" => {
                 o.program = it.by_ref().cloned().collect();
             }
             other => return Err(format!("unknown argument {other}")),
         }
+    }
+    if o.map_after.is_some() && !o.delay.is_zero() {
+        return Err("--map-after-ms and --delay-ms exclude each other".into());
     }
     Ok(o)
 }
@@ -106,8 +121,9 @@ pub fn main() -> i32 {
     match mode {
         "game" => game(&options),
         "launcher" => launcher(&options),
+        "tool" => crate::tool::main(&options),
         _ => {
-            say("usage error: the first argument is `game` or `launcher`");
+            say("usage error: the first argument is `game`, `launcher` or `tool`");
             2
         }
     }
@@ -205,7 +221,16 @@ fn close_sections(sections: Vec<Section>) {
 }
 
 fn game(options: &Options) -> i32 {
-    std::thread::sleep(options.delay);
+    match options.map_after {
+        Some(after) => {
+            std::thread::sleep(after.saturating_sub(age::since_creation()));
+            say(&format!(
+                "creating sections {} ms after the process started",
+                age::since_creation().as_millis()
+            ));
+        }
+        None => std::thread::sleep(options.delay),
+    }
     let mut sections = match open_sections(options) {
         Ok(sections) => sections,
         Err(code) => return code,
@@ -271,7 +296,7 @@ fn game(options: &Options) -> i32 {
 }
 
 /// The Windows form of a Linux path.
-fn wine_path(linux: &str) -> String {
+pub(crate) fn wine_path(linux: &str) -> String {
     format!(r"\\?\unix{}", linux.replace('/', "\\"))
 }
 
@@ -287,12 +312,12 @@ fn crash(counter: u32) -> ! {
     unreachable!("writing through a null pointer faults")
 }
 
-unsafe fn write_u32(view: *mut u8, offset: usize, value: u32) {
+pub(crate) unsafe fn write_u32(view: *mut u8, offset: usize, value: u32) {
     // SAFETY: the caller keeps offset + 4 inside the view.
     unsafe { view.add(offset).cast::<u32>().write_volatile(value) }
 }
 
-unsafe fn read_u32(view: *mut u8, offset: usize) -> u32 {
+pub(crate) unsafe fn read_u32(view: *mut u8, offset: usize) -> u32 {
     // SAFETY: the caller keeps offset + 4 inside the view.
     unsafe { view.add(offset).cast::<u32>().read_volatile() }
 }

@@ -20,28 +20,67 @@
 //! bridgekeeper-testgame.exe game --map NAME=SIZE... [--rate HZ] [--run-ms MS]
 //!                                [--stop-file LINUX_PATH] [--exit-code N] [--delay-ms MS]
 //!                                [--restart-file LINUX_PATH] [--crash-after-ms MS]
-//!                                [--clock]
+//!                                [--clock] [--map-after-ms MS]
 //! bridgekeeper-testgame.exe launcher [--delay-ms MS] [--exit-code N] -- PROGRAM ARGS...
+//! bridgekeeper-testgame.exe tool --map NAME=SIZE [--create] [--write U32] [--find-exe EXE]...
+//!                                [--run-ms MS] [--stop-file LINUX_PATH]
 //! ```
 //!
 //! When the `--restart-file` appears, the game closes every section and
 //! creates it again with the counter back at 0 (once), like a game ending a
 //! race session and starting the next; `--crash-after-ms` dies of an access violation.
+//! `--delay-ms` waits that long after `main` starts before creating the
+//! sections; `--map-after-ms` instead creates them that long after the
+//! process was created (0: at once), which is what a bridge racing the game
+//! from outside has to beat (the two exclude each other).
 //!
 //! `launcher` starts PROGRAM and exits early, like the launchers of AMS2 and
-//! Le Mans Ultimate. Every step is reported on stdout as `testgame: ...`.
+//! Le Mans Ultimate.
+//!
+//! `tool` plays a telemetry tool (SimHub, CrewChief) in its own prefix: it
+//! reports the processes named by `--find-exe` (as tools find the game),
+//! opens the section by name (or, with `--create`, creates it first, as
+//! tools that start before the game do), reports the game's counter moving,
+//! keeps writing `--write`'s value at offset 8 and reports when the game's
+//! echo at offset 12 shows it. Every step is reported on stdout as
+//! `testgame: ...`.
+//!
+//! Copied under the name `steam.exe`, the program plays Proton's
+//! `steam.exe` instead (see [`steam_exe`]): `steam.exe PROGRAM ARGS...`
+//! starts the rest of its command line as it is and waits.
 
 #[cfg(windows)]
+mod age;
+#[cfg(windows)]
 mod clock;
+mod command_line;
 #[cfg(windows)]
 mod game;
+#[cfg(windows)]
+mod steam_exe;
+#[cfg(windows)]
+mod tool;
 
 /// The magic number at offset 0.
 pub const MAGIC: u32 = 0x4B42_5447;
 
 #[cfg(windows)]
 fn main() {
-    std::process::exit(game::main());
+    let code = if steam_exe::is_my_name() {
+        steam_exe::main()
+    } else {
+        game::main()
+    };
+    std::process::exit(code);
+}
+
+/// Prints one `testgame: TEXT` line and flushes it.
+#[cfg(windows)]
+fn say(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "testgame: {text}");
+    let _ = out.flush();
 }
 
 #[cfg(not(windows))]
