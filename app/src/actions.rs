@@ -2,14 +2,17 @@
 //! code (`steam::discover`, `sessions::attach`, `sessions::stop`,
 //! `sessions::verify`), the same code the command line runs.
 //!
-//! Slow actions run on a worker thread unless `Env::inline` is set (tests);
-//! either way the result lands in the shared state and a repaint is asked.
+//! Every action that touches a file, a process or Steam runs on a worker
+//! thread unless `Env::inline` is set (tests), never on the window's thread;
+//! either way the result lands in the shared state (the lock is taken only
+//! to copy inputs and to store results, never across I/O) and the window and
+//! the tray are told ([`crate::state::DesktopState::changed`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::state::{SharedState, VerifyState, lock};
-use bridgekeeper_profiles::{Rejection, parse_profile};
+use bridgekeeper_profiles::{Catalog, CatalogReloader, Rejection, parse_profile};
 use bridgekeeper_sessions::attach::{AttachError, attach_appid};
 use bridgekeeper_sessions::config::ConfigError;
 use bridgekeeper_sessions::settings::autostart;
@@ -35,6 +38,9 @@ pub enum Action {
     SetAutoAttach(bool),
     /// Write the settings file (and the autostart entry).
     SaveSettings,
+    /// Check a profile (TOML) and save it in the user profile folder; the
+    /// outcome goes to `DesktopState::profile_saved`.
+    SaveProfile(String),
 }
 
 /// Why an action of the window or the tray did not happen.
@@ -71,7 +77,9 @@ pub enum SaveProfileError {
 pub fn run(shared: &SharedState, action: Action) {
     match action {
         Action::RefreshGames => background(shared, refresh_discovery),
-        Action::RefreshSessions => refresh_sessions(shared),
+        Action::RefreshSessions => background(shared, |s| {
+            refresh_sessions(s);
+        }),
         Action::Attach(appid) => {
             lock(shared).busy.insert(appid, "attaching…".into());
             background(shared, move |s| attach(s, appid));
@@ -86,21 +94,26 @@ pub fn run(shared: &SharedState, action: Action) {
         }
         Action::SetAutoAttach(on) => {
             lock(shared).settings.auto_attach = on;
-            save_settings(shared);
+            background(shared, save_settings);
         }
-        Action::SaveSettings => save_settings(shared),
+        Action::SaveSettings => background(shared, save_settings),
+        Action::SaveProfile(text) => background(shared, move |s| {
+            let outcome = save_profile(s, &text).map_err(Arc::new);
+            lock(s).profile_saved = Some(outcome);
+        }),
     }
 }
 
 fn background(shared: &SharedState, work: impl FnOnce(&SharedState) + Send + 'static) {
     if lock(shared).env.inline {
         work(shared);
+        lock(shared).changed();
         return;
     }
     let shared = shared.clone();
     std::thread::spawn(move || {
         work(&shared);
-        lock(&shared).repaint();
+        lock(&shared).changed();
     });
 }
 
@@ -111,14 +124,59 @@ pub fn refresh_discovery(shared: &SharedState) {
     lock(shared).discovery = Some(discovery);
 }
 
-/// Re-reads the session registry.
-pub fn refresh_sessions(shared: &SharedState) {
+/// Re-reads the session registry (and whether Flatpak Steam keeps a
+/// private /dev/shm); tells the listeners and returns true when anything
+/// differs from what the state held.
+pub fn refresh_sessions(shared: &SharedState) -> bool {
     let registry = match &lock(shared).env.sessions {
         Ok(config) => config.registry.clone(),
-        Err(_) => return,
+        Err(_) => return false,
     };
     let sessions = status::all(&registry);
-    lock(shared).sessions = sessions;
+    let notice = bridgekeeper_host::steam_shm::notice(std::path::Path::new("/dev/shm"));
+    let mut state = lock(shared);
+    let same = state.shm_notice == notice
+        && state.sessions.len() == sessions.len()
+        && state
+            .sessions
+            .iter()
+            .zip(&sessions)
+            .all(|(a, b)| serde_json::to_value(a).ok() == serde_json::to_value(b).ok());
+    state.sessions = sessions;
+    state.shm_notice = notice;
+    if !same {
+        state.changed();
+    }
+    !same
+}
+
+/// Reads the profiles again from the user profile folders in use, and
+/// watches them for changes (the folders are read without the lock held).
+pub fn reload_profiles(shared: &SharedState) {
+    let (dirs, catalog) = {
+        let state = lock(shared);
+        (state.all_profile_dirs(), state.catalog.clone())
+    };
+    let watcher = CatalogReloader::start_dirs(&dirs, catalog.clone());
+    if watcher.is_err() {
+        *catalog.write() = Catalog::load_dirs(dirs.iter().map(PathBuf::as_path));
+    }
+    let mut state = lock(shared);
+    state.profile_watcher = None;
+    state.profile_wake = None;
+    match watcher {
+        Ok(watcher) => {
+            state.profile_watcher = Some(watcher);
+            match crate::profile_wake::ProfileWake::start(&dirs, shared) {
+                Ok(wake) => state.profile_wake = Some(wake),
+                Err(err) => {
+                    state.note(format!("profile changes may show late: {err}"));
+                }
+            }
+        }
+        Err(err) => state.note(format!("profiles are not watched for changes: {err}")),
+    }
+    state.changed();
 }
 
 fn attach(shared: &SharedState, appid: u32) {
@@ -219,42 +277,47 @@ fn verify(shared: &SharedState, appid: u32) {
 }
 
 fn save_settings(shared: &SharedState) {
-    let mut state = lock(shared);
-    let settings = state.settings.clone();
-    let mut problems = Vec::new();
-    if let Err(e) = settings.save(&state.env.settings_file) {
-        problems.push(format!(
-            "cannot save {}: {e}",
-            state.env.settings_file.display()
-        ));
-    }
-    if autostart::is_enabled(&state.env.autostart_dir) != settings.start_at_login
-        && let Err(e) = autostart::set_enabled(
-            &state.env.autostart_dir,
-            settings.start_at_login,
-            &state.env.program,
+    let (settings, file, autostart_dir, program) = {
+        let state = lock(shared);
+        (
+            state.settings.clone(),
+            state.env.settings_file.clone(),
+            state.env.autostart_dir.clone(),
+            state.env.program.clone(),
         )
+    };
+    let mut problems = Vec::new();
+    if let Err(e) = settings.save(&file) {
+        problems.push(format!("cannot save {}: {e}", file.display()));
+    }
+    if autostart::is_enabled(&autostart_dir) != settings.start_at_login
+        && let Err(e) = autostart::set_enabled(&autostart_dir, settings.start_at_login, &program)
     {
         problems.push(format!(
             "cannot change the autostart entry in {}: {e}",
-            state.env.autostart_dir.display()
+            autostart_dir.display()
         ));
     }
-    state.settings_problem = (!problems.is_empty()).then(|| problems.join("; "));
-    let keep = settings.keep_files;
-    if let Ok(config) = &mut state.env.sessions {
-        config.keep_files = keep;
+    {
+        let mut state = lock(shared);
+        state.settings_problem = (!problems.is_empty()).then(|| problems.join("; "));
+        let keep = settings.keep_files;
+        if let Ok(config) = &mut state.env.sessions {
+            config.keep_files = keep;
+        }
     }
-    state.reload_profiles();
+    reload_profiles(shared);
 }
 
 /// Checks a profile's TOML and writes it to the user profile folder as
 /// `<id>.toml`, then reloads the profiles. Returns the file written, or the
-/// problems in sentences that say what to fix.
+/// problems in sentences that say what to fix. Writes files: call it off
+/// the window's thread (as [`Action::SaveProfile`] does).
 pub fn save_profile(shared: &SharedState, text: &str) -> Result<PathBuf, SaveProfileError> {
     let profile = parse_profile("new profile", text).map_err(SaveProfileError::Invalid)?;
-    let mut state = lock(shared);
-    let dir = state.profiles_dir().ok_or(SaveProfileError::NoFolder)?;
+    let dir = lock(shared)
+        .profiles_dir()
+        .ok_or(SaveProfileError::NoFolder)?;
     let file = dir.join(format!("{}.toml", profile.id));
     bridgekeeper_host::files::write_atomic(&file, text.as_bytes()).map_err(|source| {
         SaveProfileError::Write {
@@ -262,8 +325,8 @@ pub fn save_profile(shared: &SharedState, text: &str) -> Result<PathBuf, SavePro
             source,
         }
     })?;
-    state.reload_profiles();
-    state.note(format!(
+    reload_profiles(shared);
+    lock(shared).note(format!(
         "profile {} saved to {}",
         profile.id,
         file.display()

@@ -105,5 +105,5 @@ fn on_notice(shared: &SharedState, notice: Notice, events: Option<&EventSender>)
         }
     }
     actions::refresh_sessions(shared);
-    lock(shared).repaint();
+    lock(shared).changed();
 }

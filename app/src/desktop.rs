@@ -1,20 +1,27 @@
-//! The app's main loop: the tray on the main thread, and the window opened
+//! The app's main loop: the tray (on its own thread), and the window opened
 //! with `eframe::run_native_ext` whenever asked.
 //!
 //! Closing the window closes it for real (the Wayland-safe way: a hidden
 //! window cannot be shown again there); the app stays in the tray and opens
 //! a new window on "Show window", with the same state and egui memory.
+//!
+//! Nothing here runs on a timer. The main loop sleeps on one channel of
+//! [`ShellEvent`]s: tray clicks, and "the state changed" from the workers
+//! (discovery, attach, the session registry's watcher …). While the window
+//! is open, eframe owns the main thread and the same news arrives as a
+//! repaint request, so an idle window draws no frames at all.
 
 use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::time::{Duration, Instant};
+use std::sync::mpsc::{self, Receiver};
+use std::time::Duration;
 
 use crate::actions::{self, Action};
 use crate::auto_attach::AutoAttach;
+use crate::session_watch::SessionWatch;
 use crate::state::{DesktopState, Env, SharedState, lock};
 use crate::tray::{Tray, TrayCommand, menu_model};
 use crate::ui::{BridgekeeperApp, Tab};
@@ -31,38 +38,39 @@ pub const SCREENSHOT_ENV: &str = "BRIDGEKEEPER_SCREENSHOT";
 /// `sessions`, or `inspector` (the first mapping of the first session).
 pub const SCREENSHOT_TAB_ENV: &str = "BRIDGEKEEPER_SCREENSHOT_TAB";
 
-/// How often sessions are re-read and the tray updated.
-const TICK: Duration = Duration::from_secs(2);
+/// The tab the window opens on: `games` (the default), `sessions` or
+/// `settings` (`scripts/bench-app` measures the Sessions tab with it).
+pub const TAB_ENV: &str = "BRIDGEKEEPER_TAB";
+
+/// What wakes the main loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShellEvent {
+    /// A click on the tray icon or its menu.
+    Tray(TrayCommand),
+    /// A worker changed the state: the tray may need a new look.
+    Changed,
+}
 
 /// What lives on the main thread across windows: the tray, its commands,
-/// the watcher.
+/// the watchers.
 struct Shell {
     shared: SharedState,
     tray: RefCell<Option<Tray>>,
-    commands: Receiver<TrayCommand>,
+    events: Receiver<ShellEvent>,
     watcher: RefCell<AutoAttach>,
     quit: Cell<bool>,
-    last_tick: Cell<Instant>,
+    _sessions: SessionWatch,
 }
 
 impl Shell {
-    /// Does the tray's commands; returns those about the window.
+    /// Does what arrived on the channel (without waiting); returns the
+    /// commands about the window.
     fn pump(&self) -> Vec<TrayCommand> {
         let mut window = Vec::new();
-        while let Ok(command) = self.commands.try_recv() {
-            match command {
-                TrayCommand::Attach(a) => actions::run(&self.shared, Action::Attach(a)),
-                TrayCommand::Stop(a) => actions::run(&self.shared, Action::Stop(a)),
-                TrayCommand::SetAutoAttach(on) => {
-                    actions::run(&self.shared, Action::SetAutoAttach(on));
-                }
-                TrayCommand::Quit => self.quit.set(true),
-                TrayCommand::ShowWindow | TrayCommand::ToggleWindow => window.push(command),
+        while let Ok(event) = self.events.try_recv() {
+            if let ShellEvent::Tray(command) = event {
+                self.handle(command, &mut window);
             }
-        }
-        if self.last_tick.get().elapsed() >= TICK {
-            self.last_tick.set(Instant::now());
-            actions::refresh_sessions(&self.shared);
         }
         self.watcher.borrow_mut().sync(&self.shared);
         if let Some(tray) = self.tray.borrow_mut().as_mut() {
@@ -70,6 +78,18 @@ impl Shell {
             tray.update(entries, look);
         }
         window
+    }
+
+    fn handle(&self, command: TrayCommand, window: &mut Vec<TrayCommand>) {
+        match command {
+            TrayCommand::Attach(a) => actions::run(&self.shared, Action::Attach(a)),
+            TrayCommand::Stop(a) => actions::run(&self.shared, Action::Stop(a)),
+            TrayCommand::SetAutoAttach(on) => {
+                actions::run(&self.shared, Action::SetAutoAttach(on));
+            }
+            TrayCommand::Quit => self.quit.set(true),
+            TrayCommand::ShowWindow | TrayCommand::ToggleWindow => window.push(command),
+        }
     }
 }
 
@@ -84,8 +104,11 @@ struct Window<'a> {
 
 impl eframe::App for Window<'_> {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        if lock(&self.shell.shared).repaint.is_none() {
-            lock(&self.shell.shared).repaint = Some(ctx.clone());
+        {
+            let mut state = lock(&self.shell.shared);
+            if state.listeners.window.is_none() {
+                state.listeners.window = Some(ctx.clone());
+            }
         }
         for command in self.shell.pump() {
             match command {
@@ -98,7 +121,8 @@ impl eframe::App for Window<'_> {
         }
         if let Some(path) = &self.screenshot {
             self.frames += 1;
-            // A few frames for discovery to land and the layout to settle.
+            // A few frames for discovery and the header images to land and
+            // the layout to settle.
             if self.frames == 30 {
                 let (path, done, ctx2) = (path.clone(), self.shot_saved.clone(), ctx.clone());
                 ctx.request_screenshot(move |image| {
@@ -111,7 +135,6 @@ impl eframe::App for Window<'_> {
             }
             ctx.request_repaint_after(Duration::from_millis(30));
         }
-        ctx.request_repaint_after(Duration::from_millis(500));
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -144,8 +167,16 @@ pub fn run() -> anyhow::Result<ExitCode> {
     if let Ok(config) = &mut state.env.sessions {
         config.keep_files |= state.settings.keep_files;
     }
+    let (tx, events) = mpsc::channel();
+    let changed = tx.clone();
+    state.listeners.main_loop = Some(Box::new(move || {
+        let _ = changed.send(ShellEvent::Changed);
+    }));
     let shared = state.shared();
+    actions::reload_profiles(&shared);
     actions::run(&shared, Action::RefreshGames);
+    // Once before any window, so the first frame (and a screenshot of the
+    // sessions) has them; the registry's watcher keeps them current.
     actions::refresh_sessions(&shared);
     // The D-Bus interface and notifications (one owner at a time: with
     // `bridgekeeper watch` running too, whichever started first serves).
@@ -155,9 +186,13 @@ pub fn run() -> anyhow::Result<ExitCode> {
         registry,
     );
 
-    let (tx, rx) = mpsc::channel();
     let (entries, look) = menu_model::of_state(&lock(&shared));
-    let tray = match Tray::start(&shared, tx, entries, look) {
+    let clicks = shared.clone();
+    let on_command = move |command| {
+        let _ = tx.send(ShellEvent::Tray(command));
+        lock(&clicks).wake_window();
+    };
+    let tray = match Tray::start(on_command, entries, look) {
         Ok(t) => Some(t),
         Err(e) => {
             tracing::warn!("no tray icon ({e}); closing the window quits");
@@ -169,53 +204,49 @@ pub fn run() -> anyhow::Result<ExitCode> {
     let shell = Shell {
         shared: shared.clone(),
         tray: RefCell::new(tray),
-        commands: rx,
+        events,
         watcher: RefCell::new(AutoAttach::reporting_to(bus_events)),
         quit: Cell::new(false),
-        last_tick: Cell::new(Instant::now()),
+        _sessions: SessionWatch::start(&shared),
     };
     shell.watcher.borrow_mut().sync(&shared);
     let ctx = egui::Context::default();
-    let mut app = Some(BridgekeeperApp::new(shared.clone()));
+    let mut first = BridgekeeperApp::new(shared.clone());
+    match std::env::var(TAB_ENV).as_deref() {
+        Ok("sessions") => first.tab = Tab::Sessions,
+        Ok("settings") => first.tab = Tab::Settings,
+        _ => {}
+    }
+    let mut app = Some(first);
     loop {
         if show {
-            show = false;
             let panels = app
                 .take()
                 .unwrap_or_else(|| BridgekeeperApp::new(shared.clone()));
             let returned = Arc::new(parking_lot::Mutex::new(None));
             open_window(&shell, &ctx, panels, screenshot.clone(), returned.clone())?;
             app = returned.lock().take();
-            lock(&shared).repaint = None;
+            if let Some(panels) = &app {
+                panels.pause();
+            }
+            lock(&shared).listeners.window = None;
             if shell.quit.get() || shell.tray.borrow().is_none() || screenshot.is_some() {
                 break;
             }
         }
-        match shell.commands.recv_timeout(TICK) {
-            Ok(TrayCommand::ShowWindow | TrayCommand::ToggleWindow) => show = true,
-            Ok(TrayCommand::Quit) => break,
-            Ok(other) => shell.handle_in_tray(other),
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break,
+        let mut window = Vec::new();
+        match shell.events.recv() {
+            Ok(ShellEvent::Tray(command)) => shell.handle(command, &mut window),
+            Ok(ShellEvent::Changed) => {}
+            Err(_) => break,
         }
-        shell.pump();
+        window.extend(shell.pump());
+        show = !window.is_empty();
         if shell.quit.get() {
             break;
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-impl Shell {
-    fn handle_in_tray(&self, command: TrayCommand) {
-        match command {
-            TrayCommand::Attach(a) => actions::run(&self.shared, Action::Attach(a)),
-            TrayCommand::Stop(a) => actions::run(&self.shared, Action::Stop(a)),
-            TrayCommand::SetAutoAttach(on) => actions::run(&self.shared, Action::SetAutoAttach(on)),
-            TrayCommand::Quit => self.quit.set(true),
-            TrayCommand::ShowWindow | TrayCommand::ToggleWindow => {}
-        }
-    }
 }
 
 /// Wraps the panels so they come back when the window closes.

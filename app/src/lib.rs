@@ -25,6 +25,10 @@ pub mod cli;
 #[cfg(feature = "gui")]
 pub mod desktop;
 #[cfg(feature = "gui")]
+mod profile_wake;
+#[cfg(feature = "gui")]
+pub mod session_watch;
+#[cfg(feature = "gui")]
 pub mod state;
 #[cfg(feature = "gui")]
 pub mod tray;

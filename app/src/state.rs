@@ -1,6 +1,13 @@
 //! The app's state, kept outside the eframe `App` (in an
 //! `Arc<Mutex<DesktopState>>`) so a window that is closed and opened again, and
 //! the tray, see the same games, sessions and settings.
+//!
+//! The window's thread only draws: every file read, process scan, discovery
+//! and settings write happens on another thread, which takes the lock only
+//! to store its result (never while it waits on I/O) and then calls
+//! [`DesktopState::changed`]. That is the one way the window and the tray
+//! learn of news, so nothing polls on a timer: a window with nothing
+//! changing draws no frames.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
@@ -10,6 +17,8 @@ use parking_lot::{Mutex, MutexGuard, RwLock};
 
 use bridgekeeper_protocol::MappingMode;
 
+use crate::actions::SaveProfileError;
+use crate::tray::TrayLook;
 use bridgekeeper_host::program::Program;
 use bridgekeeper_profiles::{Catalog, CatalogReloader, SharedCatalog, default_user_dir};
 use bridgekeeper_sessions::config::ConfigError;
@@ -75,6 +84,20 @@ pub enum GameState {
 }
 
 impl GameState {
+    /// The tray icon's look that tells this state, for the chip on the
+    /// game's card (`auto_attach`: whether the watcher attaches this game
+    /// when it starts).
+    pub fn look(&self, auto_attach: bool) -> TrayLook {
+        match self {
+            GameState::Bridged { copy: false } => TrayLook::BridgedZeroCopy,
+            GameState::Bridged { copy: true } => TrayLook::BridgedCopy,
+            GameState::Refused(_) => TrayLook::Problem,
+            GameState::Busy(_) => TrayLook::Watching,
+            GameState::Ready if auto_attach => TrayLook::Watching,
+            GameState::Ready | GameState::NeverRan | GameState::Unsupported => TrayLook::Idle,
+        }
+    }
+
     /// A short label.
     pub fn label(&self) -> String {
         match self {
@@ -102,8 +125,12 @@ pub struct GameRow {
     pub proton: Option<String>,
     /// The Wine prefix.
     pub prefix: Option<PathBuf>,
+    /// The header image in Steam's library cache, if it has one.
+    pub header_image: Option<PathBuf>,
     /// Where it stands.
     pub state: GameState,
+    /// Whether auto-attach is on for it (the setting, and this game's own).
+    pub auto_attach: bool,
 }
 
 /// A verify run.
@@ -140,10 +167,38 @@ pub struct DesktopState {
     pub log: VecDeque<String>,
     /// Whether the auto-attach watcher runs.
     pub watching: bool,
-    /// Asked to repaint when a worker changes something.
-    pub repaint: Option<egui::Context>,
+    /// The launch option for this program (`bridgekeeper run %command%`).
+    pub launch_option: String,
+    /// The note about Flatpak Steam's private /dev/shm, when it has one;
+    /// looked up with the sessions.
+    pub shm_notice: Option<String>,
+    /// The outcome of the last profile save, until the editor shows it.
+    pub profile_saved: Option<Result<PathBuf, Arc<SaveProfileError>>>,
+    /// Who hears about changes.
+    pub listeners: Listeners,
     /// Reloads `catalog` when a file in the user profile folder changes.
-    profile_watcher: Option<CatalogReloader>,
+    pub(crate) profile_watcher: Option<CatalogReloader>,
+    /// Wakes the listeners when `profile_watcher` reloads.
+    pub(crate) profile_wake: Option<crate::profile_wake::ProfileWake>,
+}
+
+/// Who is told that the state changed: the open window (a repaint) and the
+/// main loop (the tray), each only if there.
+#[derive(Default)]
+pub struct Listeners {
+    /// The open window.
+    pub window: Option<egui::Context>,
+    /// The main loop, while the window is closed.
+    pub main_loop: Option<Box<dyn Fn() + Send>>,
+}
+
+impl std::fmt::Debug for Listeners {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Listeners")
+            .field("window", &self.window.is_some())
+            .field("main_loop", &self.main_loop.is_some())
+            .finish()
+    }
 }
 
 /// The state shared between the window, the tray and the workers.
@@ -157,40 +212,36 @@ pub fn lock(shared: &SharedState) -> MutexGuard<'_, DesktopState> {
 const LOG_LINES: usize = 50;
 
 impl DesktopState {
-    /// The state for `env`, with settings loaded and profiles read; Steam is
-    /// not searched yet (see `actions::refresh_discovery`).
+    /// The state for `env`, with settings loaded and profiles read (before
+    /// any window, on the calling thread); Steam is not searched yet (see
+    /// `actions::refresh_discovery`), nor are the profile folders watched
+    /// (see `actions::reload_profiles`).
     pub fn new(env: Env) -> DesktopState {
         let (settings, settings_problem) = Settings::load(&env.settings_file);
-        let catalog = Arc::new(RwLock::new(Catalog::default()));
-        let mut state = DesktopState {
+        let path = std::env::var_os("PATH");
+        let launch_option = env.program.launch_option(path.as_deref());
+        let state = DesktopState {
             env,
             settings,
             settings_problem,
             discovery: None,
-            catalog,
+            catalog: Arc::new(RwLock::new(Catalog::default())),
             sessions: Vec::new(),
             busy: BTreeMap::new(),
             refusals: BTreeMap::new(),
             verify: BTreeMap::new(),
             log: VecDeque::new(),
             watching: false,
-            repaint: None,
+            launch_option,
+            shm_notice: None,
+            profile_saved: None,
+            listeners: Listeners::default(),
             profile_watcher: None,
+            profile_wake: None,
         };
-        state.reload_profiles();
+        let dirs = state.all_profile_dirs();
+        *state.catalog.write() = Catalog::load_dirs(dirs.iter().map(PathBuf::as_path));
         state
-    }
-
-    /// Reads the profiles again from the user profile folder in use, and
-    /// keeps watching that folder for changes.
-    pub fn reload_profiles(&mut self) {
-        let dirs = self.all_profile_dirs();
-        *self.catalog.write() = Catalog::load_dirs(dirs.iter().map(PathBuf::as_path));
-        self.profile_watcher = None;
-        match CatalogReloader::start_dirs(&dirs, Arc::clone(&self.catalog)) {
-            Ok(watcher) => self.profile_watcher = Some(watcher),
-            Err(err) => self.note(format!("profiles are not watched for changes: {err}")),
-        }
     }
 
     /// Every user profile folder: the main one (where new profiles are
@@ -220,11 +271,25 @@ impl DesktopState {
         }
     }
 
-    /// Asks the window (if any) to repaint.
-    pub fn repaint(&self) {
-        if let Some(ctx) = &self.repaint {
+    /// Tells the window (a repaint) and the main loop (the tray) that
+    /// something changed.
+    pub fn changed(&self) {
+        self.wake_window();
+        if let Some(wake) = &self.listeners.main_loop {
+            wake();
+        }
+    }
+
+    /// Asks the open window, if any, to draw a frame.
+    pub fn wake_window(&self) {
+        if let Some(ctx) = &self.listeners.window {
             ctx.request_repaint();
         }
+    }
+
+    /// Whether the watcher would attach `appid` when it starts.
+    pub fn auto_attaches(&self, appid: u32) -> bool {
+        self.settings.auto_attach_for(appid)
     }
 
     /// The active sessions of `appid`.
@@ -280,7 +345,9 @@ impl DesktopState {
                 None => p.name.clone(),
             }),
             prefix: game.prefix.clone(),
+            header_image: game.header_image.clone(),
             state,
+            auto_attach: self.auto_attaches(game.appid),
         }
     }
 }

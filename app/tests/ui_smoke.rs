@@ -1,12 +1,17 @@
 //! Smoke test: the real `bridgekeeper` binary opens its window under Xvfb
 //! against a fixture Steam tree and saves a screenshot to
-//! `target/artifacts/ui-smoke.png`.
+//! `target/artifacts/ui-smoke.png`; the game cards show Steam's cached
+//! header image (a solid colour here, found again in the screenshot).
 
 use std::path::Path;
 use std::process::Command;
 
+use bridgekeeper_testkit::art::{HEADER_SIZE, header_jpeg, solid_jpeg};
 use bridgekeeper_testkit::desktop::{Xvfb, require};
-use bridgekeeper_testkit::steam_fixture::{AppSpec, SteamFixture};
+use bridgekeeper_testkit::steam_fixture::{AppSpec, ArtLayout, SteamFixture};
+
+/// The colour of Assetto Corsa's header image in the fixture.
+const ART: [u8; 3] = [200, 30, 160];
 
 #[test]
 fn window_opens_under_xvfb_and_saves_a_screenshot() {
@@ -14,8 +19,17 @@ fn window_opens_under_xvfb_and_saves_a_screenshot() {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
+    let (w, h) = HEADER_SIZE;
     let fixture = SteamFixture::new(tmp.path().join("Steam"))
         .app(AppSpec::new(244_210, "Assetto Corsa"))
+        .app(AppSpec::new(805_550, "Assetto Corsa Competizione"))
+        .app(AppSpec::new(4_242_424, "Solitaire"))
+        .header_image(244_210, ArtLayout::Folder, &solid_jpeg(ART, w, h))
+        .header_image(
+            805_550,
+            ArtLayout::Hashed("5925343a8312ea07f234d48170963aafae4158bf".into()),
+            &header_jpeg(805_550),
+        )
         .build();
     let x = Xvfb::start(&xvfb);
     let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/artifacts");
@@ -45,4 +59,14 @@ fn window_opens_under_xvfb_and_saves_a_screenshot() {
     let first = &pixels[..4];
     let differing = pixels.chunks(4).filter(|p| p != &first).count();
     assert!(differing > 1000, "the screenshot is blank");
+    // The card's image is 330 × 154 points: most of it in the art's colour.
+    let channels = info.color_type.samples();
+    let art = pixels
+        .chunks(channels)
+        .filter(|p| (0..3).all(|c| p[c].abs_diff(ART[c]) <= 12))
+        .count();
+    assert!(
+        art > 30_000,
+        "Assetto Corsa's header image is not on its card: {art} pixels of its colour"
+    );
 }

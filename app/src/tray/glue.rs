@@ -1,78 +1,130 @@
 //! The `tray-icon` glue (ksni backend: a StatusNotifierItem on the D-Bus
-//! session bus, no GTK). The icon is `!Send`: it lives on the main thread;
-//! its events are forwarded into a channel and wake the window.
+//! session bus, no GTK).
+//!
+//! The icon is `!Send`, and every change to it waits on the ksni service
+//! (a D-Bus round): on the window's thread that would stall frames whenever
+//! the bus is slow. So the icon lives on its own thread, built there and
+//! changed there from a channel of new looks and menus; [`Tray::update`]
+//! only sends. Clicks and menu items call the `on_command` given to
+//! [`Tray::start`].
 
-use std::sync::mpsc::Sender;
+use std::sync::Arc;
+use std::sync::mpsc::{self, Sender};
 
 use tray_icon::menu::{CheckMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tray_icon::{Icon, MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
 
 use super::icons;
 use super::menu_model::{MenuEntry, TrayCommand, TrayLook};
-use crate::state::{SharedState, lock};
 
-/// The tray icon and what it shows.
+/// The tray icon (on its own thread) and what it shows.
 pub struct Tray {
-    icon: TrayIcon,
+    changes: Sender<(Vec<MenuEntry>, TrayLook)>,
     shown: (Vec<MenuEntry>, TrayLook),
 }
 
 impl Tray {
-    /// Registers the icon; its clicks and menu items send commands on
-    /// `commands` and wake the window of `shared`.
+    /// Registers the icon on a thread of its own and waits for the outcome;
+    /// its clicks and menu items call `on_command` (on the tray's threads).
     pub fn start(
-        shared: &SharedState,
-        commands: Sender<TrayCommand>,
+        on_command: impl Fn(TrayCommand) + Send + Sync + 'static,
         entries: Vec<MenuEntry>,
         look: TrayLook,
     ) -> Result<Tray, TrayError> {
-        let (tx, state) = (commands.clone(), shared.clone());
-        MenuEvent::set_event_handler(Some(move |event: MenuEvent| {
-            if let Some(c) = TrayCommand::from_id(event.id().as_ref()) {
-                let _ = tx.send(c);
-                lock(&state).repaint();
-            }
-        }));
-        let state = shared.clone();
-        TrayIconEvent::set_event_handler(Some(move |event: TrayIconEvent| {
-            if let TrayIconEvent::Click {
-                button: MouseButton::Left,
-                button_state: MouseButtonState::Up,
-                ..
-            } = event
-            {
-                let _ = commands.send(TrayCommand::ToggleWindow);
-                lock(&state).repaint();
-            }
-        }));
-        let icon = TrayIconBuilder::new()
-            .with_id("bridgekeeper")
-            .with_title("Bridgekeeper")
-            .with_tooltip(look.tooltip())
-            .with_icon(icon(look)?)
-            .with_menu(Box::new(build_menu(&entries)?))
-            .with_menu_on_left_click(false)
-            .build()?;
-        Ok(Tray {
-            icon,
-            shown: (entries, look),
-        })
+        let on_command = Arc::new(on_command);
+        let (changes, rx) = mpsc::channel::<(Vec<MenuEntry>, TrayLook)>();
+        let (started_tx, started) = mpsc::sync_channel(1);
+        let first = (entries.clone(), look);
+        std::thread::Builder::new()
+            .name("tray".into())
+            .spawn(move || {
+                let icon = match build(on_command, &first.0, first.1) {
+                    Ok(icon) => {
+                        let _ = started_tx.send(Ok(()));
+                        icon
+                    }
+                    Err(e) => {
+                        let _ = started_tx.send(Err(e));
+                        return;
+                    }
+                };
+                let mut shown = first;
+                for (entries, look) in rx {
+                    show(&icon, &shown, &entries, look);
+                    shown = (entries, look);
+                }
+                MenuEvent::set_event_handler(None::<fn(MenuEvent)>);
+                TrayIconEvent::set_event_handler(None::<fn(TrayIconEvent)>);
+            })
+            .map_err(TrayError::Thread)?;
+        match started.recv() {
+            Ok(Ok(())) => Ok(Tray {
+                changes,
+                shown: (entries, look),
+            }),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(TrayError::Gone),
+        }
     }
 
-    /// Shows `entries` and `look` if they differ from what is shown.
+    /// Shows `entries` and `look` if they differ from what is shown; never
+    /// waits for the tray.
     pub fn update(&mut self, entries: Vec<MenuEntry>, look: TrayLook) {
-        if self.shown.1 != look {
-            if let Ok(i) = icon(look) {
-                let _ = self.icon.set_icon(Some(i));
-            }
-            let _ = self.icon.set_tooltip(Some(look.tooltip()));
+        if self.shown.0 == entries && self.shown.1 == look {
+            return;
         }
-        if self.shown.0 != entries
-            && let Ok(menu) = build_menu(&entries)
+        self.shown = (entries.clone(), look);
+        let _ = self.changes.send((entries, look));
+    }
+}
+
+fn build(
+    on_command: Arc<dyn Fn(TrayCommand) + Send + Sync>,
+    entries: &[MenuEntry],
+    look: TrayLook,
+) -> Result<TrayIcon, TrayError> {
+    let on_menu = on_command.clone();
+    MenuEvent::set_event_handler(Some(move |event: MenuEvent| {
+        if let Some(c) = TrayCommand::from_id(event.id().as_ref()) {
+            on_menu(c);
+        }
+    }));
+    TrayIconEvent::set_event_handler(Some(move |event: TrayIconEvent| {
+        if let TrayIconEvent::Click {
+            button: MouseButton::Left,
+            button_state: MouseButtonState::Up,
+            ..
+        } = event
         {
-            self.icon.set_menu(Some(Box::new(menu)));
+            on_command(TrayCommand::ToggleWindow);
         }
-        self.shown = (entries, look);
+    }));
+    Ok(TrayIconBuilder::new()
+        .with_id("bridgekeeper")
+        .with_title("Bridgekeeper")
+        .with_tooltip(look.tooltip())
+        .with_icon(icon(look)?)
+        .with_menu(Box::new(build_menu(entries)?))
+        .with_menu_on_left_click(false)
+        .build()?)
+}
+
+fn show(
+    icon: &TrayIcon,
+    shown: &(Vec<MenuEntry>, TrayLook),
+    entries: &[MenuEntry],
+    look: TrayLook,
+) {
+    if shown.1 != look {
+        if let Ok(i) = self::icon(look) {
+            let _ = icon.set_icon(Some(i));
+        }
+        let _ = icon.set_tooltip(Some(look.tooltip()));
+    }
+    if shown.0 != entries
+        && let Ok(menu) = build_menu(entries)
+    {
+        icon.set_menu(Some(Box::new(menu)));
     }
 }
 
@@ -97,6 +149,12 @@ pub enum TrayError {
     /// A menu entry was refused.
     #[error("cannot build the tray menu: {0}")]
     Menu(#[from] tray_icon::menu::Error),
+    /// The tray's thread could not start.
+    #[error("cannot start the tray's thread: {0}")]
+    Thread(std::io::Error),
+    /// The tray's thread ended before saying whether the icon works.
+    #[error("the tray's thread ended while registering the icon")]
+    Gone,
 }
 
 fn icon(look: TrayLook) -> Result<Icon, TrayError> {

@@ -191,7 +191,9 @@ mod tests {
             profile: profile.then(|| "p".into()),
             proton: None,
             prefix: None,
+            header_image: None,
             state,
+            auto_attach: false,
         }
     }
 

@@ -5,17 +5,31 @@
 //! [`crate::state::DesktopState`], shared with the tray and the workers, so
 //! closing the window (the Wayland-safe way to hide it) loses nothing. Every
 //! action goes through [`crate::actions`], which calls the same library code
-//! as the command line.
+//! as the command line, off this thread.
+//!
+//! Everything can be done from the keyboard: Tab and Shift+Tab move between
+//! controls in reading order, Enter or Space presses the focused one,
+//! Ctrl+1 … Ctrl+4 open the tabs ([`keys`]), Escape leaves a text field
+//! and then closes the profile editor or the inspector. Buttons, images and
+//! state chips carry labels a screen reader reads (AccessKit): "Attach
+//! Assetto Corsa", "Assetto Corsa header image", "Assetto Corsa: bridged
+//! (zero copy)".
 
+pub mod a11y;
+pub mod art;
+pub mod chip;
+pub mod counter_rate;
 pub mod empty_states;
+pub mod feed;
+pub mod game_card;
 pub mod games_panel;
 pub mod inspector;
+pub mod keys;
 pub mod profile_editor;
 pub mod sessions_panel;
 pub mod settings_panel;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use crate::actions::{self, Action};
 use crate::state::{SharedState, lock};
@@ -29,8 +43,6 @@ use settings_panel::SettingsPanel;
 pub enum Request {
     /// An action of [`actions`].
     Action(Action),
-    /// Check and save a profile (TOML) in the user profile folder.
-    SaveProfile(String),
     /// Open a mapping file in the inspector.
     Inspect {
         /// The mapping's name.
@@ -70,6 +82,9 @@ pub struct BridgekeeperApp {
     pub settings: SettingsPanel,
     /// The inspector, once a mapping was opened.
     pub inspector: Option<Inspector>,
+    /// Whether a text field had the focus at the end of the last frame
+    /// (egui takes it away on Escape before the app sees the key).
+    typing: bool,
 }
 
 impl BridgekeeperApp {
@@ -82,22 +97,47 @@ impl BridgekeeperApp {
             sessions: SessionsPanel::default(),
             settings: SettingsPanel::default(),
             inspector: None,
+            typing: false,
         }
     }
 
     /// Opens `path` in the inspector, with the layout `profile` gives the
-    /// mapping `title`.
+    /// mapping `title`, reading at most the mapping's declared size.
     pub fn inspect(&mut self, title: &str, path: PathBuf, profile: &str) {
-        let layout = {
+        let (layout, size) = {
             let s = lock(&self.shared);
             let catalog = s.catalog.read();
-            catalog.get(profile).and_then(|e| {
-                let p = &e.profile;
-                p.mapping(title).and_then(|m| p.layout_of(m)).cloned()
-            })
+            let mapping = catalog
+                .get(profile)
+                .and_then(|e| e.profile.mapping(title).map(|m| (&e.profile, m)));
+            (
+                mapping.and_then(|(p, m)| p.layout_of(m).cloned()),
+                mapping.map(|(_, m)| m.size.bytes()),
+            )
         };
-        self.inspector = Some(Inspector::new(title, path, layout));
+        let mut inspector = Inspector::new(title, path, layout);
+        if let Some(size) = size {
+            inspector = inspector.with_limit(size);
+        }
+        self.inspector = Some(inspector);
         self.tab = Tab::Inspector;
+    }
+
+    /// Stops every file reading (the window closed): nothing reads or wakes
+    /// while the app is in the tray. Drawing a tab resumes its reading.
+    pub fn pause(&self) {
+        self.sessions.pause(true);
+        if let Some(inspector) = &self.inspector {
+            inspector.pause();
+        }
+    }
+
+    /// Closes the inspector (its reading stops) and shows the sessions.
+    pub fn close_inspector(&mut self) {
+        self.inspector = None;
+        if self.tab == Tab::Inspector {
+            self.tab = Tab::Sessions;
+        }
     }
 
     /// Does what the panels asked.
@@ -105,12 +145,6 @@ impl BridgekeeperApp {
         for request in requests {
             match request {
                 Request::Action(action) => actions::run(&self.shared, action),
-                Request::SaveProfile(text) => {
-                    let outcome = actions::save_profile(&self.shared, &text).map_err(Arc::new);
-                    if let Some(editor) = &mut self.games.editor {
-                        editor.outcome = Some(outcome);
-                    }
-                }
                 Request::Inspect {
                     title,
                     path,
@@ -122,15 +156,39 @@ impl BridgekeeperApp {
 
     /// Draws the whole window into `ui`.
     pub fn show(&mut self, ui: &mut egui::Ui) {
+        self.keys(ui);
+        if let Some(outcome) = lock(&self.shared).profile_saved.take()
+            && let Some(editor) = &mut self.games.editor
+        {
+            editor.outcome = Some(outcome);
+        }
+        // Only the tab shown reads its files.
+        if self.tab != Tab::Sessions {
+            self.sessions.pause(true);
+        }
+        if self.tab != Tab::Inspector
+            && let Some(inspector) = &self.inspector
+        {
+            inspector.pause();
+        }
         let mut requests = Vec::new();
         egui::Panel::top("tabs").show(ui, |ui| {
             ui.horizontal(|ui| {
-                ui.selectable_value(&mut self.tab, Tab::Games, "Games");
-                ui.selectable_value(&mut self.tab, Tab::Sessions, "Sessions");
-                if self.inspector.is_some() {
-                    ui.selectable_value(&mut self.tab, Tab::Inspector, "Inspector");
+                for (tab, name, key) in keys::TABS {
+                    if tab == Tab::Inspector && self.inspector.is_none() {
+                        continue;
+                    }
+                    ui.selectable_value(&mut self.tab, tab, name)
+                        .on_hover_text(format!("Ctrl+{key}"));
                 }
-                ui.selectable_value(&mut self.tab, Tab::Settings, "Settings");
+                if self.inspector.is_some()
+                    && ui
+                        .button("Close inspector")
+                        .on_hover_text("Escape, when no text field has the focus")
+                        .clicked()
+                {
+                    self.close_inspector();
+                }
             });
         });
         {
@@ -165,5 +223,33 @@ impl BridgekeeperApp {
             }
         });
         self.handle(requests);
+        self.typing = ui.ctx().text_edit_focused();
+    }
+
+    /// The window's keys: Ctrl+1 … Ctrl+4 for the tabs, Escape to close
+    /// the profile editor or the inspector (a text field with the focus
+    /// takes the first Escape, to give the focus up).
+    fn keys(&mut self, ui: &mut egui::Ui) {
+        let typing = self.typing || ui.ctx().text_edit_focused();
+        let (tab, escape) = ui.input_mut(|i| {
+            let tab = keys::TABS
+                .iter()
+                .find(|(_, _, key)| i.consume_shortcut(&keys::tab_shortcut(*key)))
+                .map(|(tab, _, _)| *tab);
+            let escape = !typing && i.consume_key(egui::Modifiers::NONE, egui::Key::Escape);
+            (tab, escape)
+        });
+        match tab {
+            Some(Tab::Inspector) if self.inspector.is_none() => {}
+            Some(tab) => self.tab = tab,
+            None => {}
+        }
+        if escape {
+            if self.tab == Tab::Games && self.games.editor.is_some() {
+                self.games.editor = None;
+            } else if self.tab == Tab::Inspector {
+                self.close_inspector();
+            }
+        }
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::Request;
-use crate::actions::SaveProfileError;
+use crate::actions::{Action, SaveProfileError};
 
 /// One mapping being entered.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -124,9 +124,13 @@ impl ProfileEditor {
                 self.mappings.push(MappingDraft::default());
             }
             if ui.button("Save profile").clicked() {
-                request = Some(Request::SaveProfile(self.toml()));
+                request = Some(Request::Action(Action::SaveProfile(self.toml())));
             }
-            if ui.button("Close editor").clicked() {
+            if ui
+                .button("Close editor")
+                .on_hover_text("Escape, when no text field has the focus")
+                .clicked()
+            {
                 self.closed = true;
             }
         });

@@ -1,144 +1,36 @@
 //! Sessions and their mappings: name, /dev/shm file, size, mode, updates
 //! per second, time since the last change, and a clear sign when no data
-//! flows. Each mapping file is read (safely, see `shm::MappingReader`) a
-//! few times a second while the panel shows.
+//! flows. Each mapping file is read by a [`Feed`] on its own thread (20
+//! times a second, only the bytes the table needs); the table is drawn
+//! again at most twice a second while data flows, once when it stops, and
+//! not at all while nothing changes.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use bridgekeeper_protocol::MappingMode;
 
 use super::Request;
-use super::inspector::QUIET;
+use super::feed::{Feed, FeedConfig, QUIET, Wake};
 use crate::actions::Action;
 use crate::state::DesktopState;
-use bridgekeeper_profiles::{Catalog, Field, FieldType, Scalar, Value};
+use bridgekeeper_profiles::{Catalog, Field};
 use bridgekeeper_sessions::SessionStatus;
-use bridgekeeper_shm::{ChangeTracker, MappingReader, ReadState};
+use bridgekeeper_shm::{MAX_READ, ReadState};
 
 /// How often a mapping is read for the table; a game that updates faster
 /// shows "≥ 20" unless its profile names a packet counter.
 const POLL: Duration = Duration::from_millis(50);
 
-/// The game's own update rate, from a packet counter it advances on every
-/// update (the profile's `liveness` field): the file is only sampled a few
-/// times a second, so counting changes seen would cap the rate there.
-#[derive(Debug)]
-pub struct CounterRate {
-    field: Field,
-    samples: VecDeque<(Instant, i128)>,
-}
+/// The table is drawn again at most this often while data flows.
+const TABLE_REFRESH: Duration = Duration::from_millis(500);
 
-impl CounterRate {
-    /// How far back the rate looks.
-    const WINDOW: Duration = Duration::from_secs(2);
-
-    /// A rate read from `field`, when it is an integer counter.
-    pub fn of(field: &Field) -> Option<CounterRate> {
-        let integer = matches!(
-            field.ty,
-            FieldType::Scalar(
-                Scalar::I8
-                    | Scalar::U8
-                    | Scalar::I16
-                    | Scalar::U16
-                    | Scalar::I32
-                    | Scalar::U32
-                    | Scalar::I64
-                    | Scalar::U64
-            )
-        );
-        integer.then(|| CounterRate {
-            field: field.clone(),
-            samples: VecDeque::new(),
-        })
-    }
-
-    /// Records the counter in `page` at `now`.
-    pub fn sample(&mut self, page: &[u8], now: Instant) {
-        let value = match self.field.read(page) {
-            Some(Value::Int(v)) => i128::from(v),
-            Some(Value::UInt(v)) => i128::from(v),
-            _ => return,
-        };
-        if self.samples.back().is_some_and(|&(_, last)| value < last) {
-            self.samples.clear();
-        }
-        self.samples.push_back((now, value));
-        while self
-            .samples
-            .front()
-            .is_some_and(|&(t, _)| now.saturating_duration_since(t) > Self::WINDOW)
-        {
-            self.samples.pop_front();
-        }
-    }
-
-    /// Counter steps per second over the window, once it spans half a second.
-    pub fn per_second(&self) -> Option<f64> {
-        let (&(t0, v0), &(t1, v1)) = (self.samples.front()?, self.samples.back()?);
-        let span = t1.saturating_duration_since(t0).as_secs_f64();
-        (span >= 0.5).then(|| (v1 - v0) as f64 / span)
-    }
-}
-
-/// The live figures of one mapping file.
-#[derive(Debug)]
-pub struct Monitor {
-    reader: MappingReader,
-    /// Its changes.
-    pub tracker: ChangeTracker,
-    /// The game's update rate, when its profile names a packet counter.
-    pub counter: Option<CounterRate>,
-    last_poll: Option<Instant>,
-}
-
-impl Monitor {
-    fn poll(&mut self, now: Instant) {
-        if self
-            .last_poll
-            .is_some_and(|t| now.saturating_duration_since(t) < POLL)
-        {
-            return;
-        }
-        self.last_poll = Some(now);
-        if let ReadState::Live { .. } = self.reader.refresh() {
-            self.tracker.update(self.reader.data(), now);
-            if let Some(counter) = &mut self.counter {
-                counter.sample(self.reader.data(), now);
-            }
-        }
-    }
-}
-
-/// The sessions panel's state: a monitor per mapping file.
+/// The sessions panel's state: a feed per mapping file.
 #[derive(Debug, Default)]
 pub struct SessionsPanel {
-    /// Monitors by file.
-    pub monitors: HashMap<PathBuf, Monitor>,
-    /// Whether Flatpak Steam keeps a private /dev/shm, and when that was
-    /// last looked at.
-    flatpak_steam: Option<(Instant, Option<String>)>,
-}
-
-/// How often the panel looks for Flatpak Steam's private /dev/shm.
-const FLATPAK_STEAM_CHECK: Duration = Duration::from_secs(5);
-
-impl SessionsPanel {
-    /// The note about Flatpak Steam's private /dev/shm, if it has one
-    /// (see [`bridgekeeper_host::steam_shm::notice`]); looked up every few seconds.
-    fn flatpak_steam_notice(&mut self, now: Instant) -> Option<&str> {
-        let stale = self
-            .flatpak_steam
-            .as_ref()
-            .is_none_or(|(checked, _)| now.duration_since(*checked) >= FLATPAK_STEAM_CHECK);
-        if stale {
-            let notice = bridgekeeper_host::steam_shm::notice(std::path::Path::new("/dev/shm"));
-            self.flatpak_steam = Some((now, notice));
-        }
-        self.flatpak_steam.as_ref()?.1.as_deref()
-    }
+    /// Feeds by file.
+    pub feeds: HashMap<PathBuf, Feed>,
 }
 
 /// The profile's packet counter for `mapping`, if it names one.
@@ -162,24 +54,45 @@ pub fn mode_label(mode: Option<MappingMode>) -> &'static str {
 }
 
 impl SessionsPanel {
+    /// Stops (or resumes) reading the files: a hidden table needs no data,
+    /// and must not wake the window.
+    pub fn pause(&self, paused: bool) {
+        for feed in self.feeds.values() {
+            feed.set_paused(paused);
+        }
+    }
+
     /// Draws every session; returns what the person asked for.
     pub fn ui(&mut self, ui: &mut egui::Ui, state: &DesktopState) -> Vec<Request> {
         let catalog = state.catalog.read();
-        self.sessions_ui(ui, &state.sessions, Some(&catalog))
+        self.sessions_ui(
+            ui,
+            &state.sessions,
+            state.shm_notice.as_deref(),
+            Some(&catalog),
+        )
     }
 
-    /// Draws `sessions`, with their profiles from `catalog` when given.
+    /// Draws `sessions` (with the Flatpak Steam `notice`, if any), with
+    /// their profiles from `catalog` when given.
     pub fn sessions_ui(
         &mut self,
         ui: &mut egui::Ui,
         sessions: &[SessionStatus],
+        notice: Option<&str>,
         catalog: Option<&Catalog>,
     ) -> Vec<Request> {
         let mut out = Vec::new();
         ui.heading("Sessions");
-        if let Some(notice) = self.flatpak_steam_notice(Instant::now()) {
+        if let Some(notice) = notice {
             ui.colored_label(ui.visuals().warn_fg_color, notice);
         }
+        let live: Vec<&PathBuf> = sessions
+            .iter()
+            .flat_map(|s| s.mappings.iter().map(|m| &m.file))
+            .collect();
+        self.feeds.retain(|file, _| live.contains(&file));
+        self.pause(false);
         if sessions.is_empty() {
             ui.label(
                 "No session. Attach a running game in Games, turn on auto-attach, or start a \
@@ -188,18 +101,17 @@ impl SessionsPanel {
             return out;
         }
         let now = Instant::now();
+        let mut next_change = None;
         for session in sessions {
             egui::Frame::group(ui.style()).show(ui, |ui| {
                 ui.set_width(ui.available_width());
-                self.session(ui, session, catalog, now, &mut out);
+                self.session(ui, session, catalog, now, &mut next_change, &mut out);
             });
         }
-        let live: Vec<&PathBuf> = sessions
-            .iter()
-            .flat_map(|s| s.mappings.iter().map(|m| &m.file))
-            .collect();
-        self.monitors.retain(|file, _| live.contains(&file));
-        ui.ctx().request_repaint_after(Duration::from_millis(250));
+        if let Some(after) = next_change {
+            // The "last change" column moves to its next wording then.
+            ui.ctx().request_repaint_after(after);
+        }
         out
     }
 
@@ -209,6 +121,7 @@ impl SessionsPanel {
         session: &SessionStatus,
         catalog: Option<&Catalog>,
         now: Instant,
+        next_change: &mut Option<Duration>,
         out: &mut Vec<Request>,
     ) {
         let state = &session.state;
@@ -233,6 +146,7 @@ impl SessionsPanel {
         if let Some(advice) = &session.advice {
             ui.colored_label(ui.visuals().warn_fg_color, advice);
         }
+        let mut problems = Vec::new();
         egui::Grid::new(("mappings", &session.id))
             .num_columns(8)
             .striped(true)
@@ -251,53 +165,87 @@ impl SessionsPanel {
                 }
                 ui.end_row();
                 for m in &session.mappings {
-                    let monitor = self
-                        .monitors
-                        .entry(m.file.clone())
-                        .or_insert_with(|| Monitor {
-                            reader: MappingReader::new(&m.file),
-                            tracker: ChangeTracker::new(),
-                            counter: liveness_field(catalog, &session.profile, &m.name)
-                                .and_then(CounterRate::of),
-                            last_poll: None,
-                        });
-                    monitor.poll(now);
+                    let feed = self.feeds.entry(m.file.clone()).or_insert_with(|| {
+                        let counter = liveness_field(catalog, &session.profile, &m.name).cloned();
+                        let limit = counter
+                            .as_ref()
+                            .map(|f| f.end() as u64)
+                            .unwrap_or(m.size)
+                            .clamp(1, MAX_READ);
+                        Feed::start(
+                            FeedConfig {
+                                path: m.file.clone(),
+                                limit,
+                                period: POLL,
+                                wake: Wake::AtMost(TABLE_REFRESH),
+                                counter,
+                                layout: None,
+                            },
+                            ui.ctx().clone(),
+                        )
+                    });
+                    let page = feed.page();
                     ui.label(&m.name);
                     ui.monospace(m.file.display().to_string());
                     ui.label(format!("{} bytes", m.size));
                     ui.label(mode_label(m.mode));
-                    let t = &monitor.tracker;
+                    let t = &page.tracker;
                     let sampled = 1000 / POLL.as_millis() as usize;
-                    ui.label(
-                        match monitor.counter.as_ref().and_then(CounterRate::per_second) {
-                            Some(rate) => format!("{rate:.0}"),
-                            None => match t.updates_per_second(now) {
-                                n if n >= sampled => format!("≥ {sampled}"),
-                                n => n.to_string(),
-                            },
+                    ui.label(match page.counter.as_ref().and_then(|c| c.per_second()) {
+                        Some(rate) => format!("{rate:.0}"),
+                        None => match t.updates_per_second(now) {
+                            n if n >= sampled => format!("≥ {sampled}"),
+                            n => n.to_string(),
                         },
-                    );
-                    ui.label(t.last_change().map_or("never".to_string(), |c| {
-                        format!(
-                            "{:.1} s ago",
-                            now.saturating_duration_since(c).as_secs_f32()
-                        )
-                    }));
-                    match (monitor.reader.state(), &m.error) {
+                    });
+                    let (since, next) =
+                        since_words(t.last_change().map(|c| now.saturating_duration_since(c)));
+                    if let Some(next) = next {
+                        *next_change = Some(next_change.map_or(next, |n: Duration| n.min(next)));
+                    }
+                    ui.label(since);
+                    let problem = match (&page.read, &m.error) {
                         (_, Some(e)) => {
-                            ui.colored_label(ui.visuals().error_fg_color, format!("error: {e}"))
+                            ui.colored_label(ui.visuals().error_fg_color, format!("error: {e}"));
+                            None
                         }
                         (ReadState::Live { .. }, _) if !t.is_stale(now, QUIET) => {
-                            ui.colored_label(egui::Color32::from_rgb(60, 170, 60), "• data flows")
+                            ui.colored_label(egui::Color32::from_rgb(60, 170, 60), "• data flows");
+                            None
                         }
-                        (ReadState::Live { .. }, _) => ui.colored_label(
-                            ui.visuals().warn_fg_color,
-                            "NO DATA: nothing changed for 2 s",
-                        ),
-                        (other, _) => {
-                            ui.colored_label(ui.visuals().error_fg_color, other.describe())
+                        (ReadState::Live { .. }, _) => {
+                            ui.colored_label(
+                                ui.visuals().warn_fg_color,
+                                "NO DATA: nothing changed for 2 s",
+                            );
+                            None
+                        }
+                        (ReadState::Unread, _) => {
+                            ui.label("reading…");
+                            None
+                        }
+                        (ReadState::NotRegular { kind }, _) => {
+                            ui.colored_label(
+                                ui.visuals().error_fg_color,
+                                format!("NOT A FILE ({kind})"),
+                            );
+                            Some(format!("{} is {}", m.file.display(), page.read.describe()))
+                        }
+                        (ReadState::Empty, _) => {
+                            ui.colored_label(ui.visuals().warn_fg_color, "EMPTY");
+                            Some(format!("{}: {}", m.file.display(), page.read.describe()))
+                        }
+                        (ReadState::Vanished, _) => {
+                            ui.colored_label(ui.visuals().error_fg_color, "GONE");
+                            Some(format!("{}: {}", m.file.display(), page.read.describe()))
+                        }
+                        (ReadState::Failed(_), _) => {
+                            ui.colored_label(ui.visuals().error_fg_color, "UNREADABLE");
+                            Some(format!("{}: {}", m.file.display(), page.read.describe()))
                         }
                     };
+                    problems.extend(problem);
+                    drop(page);
                     if ui.button(format!("Inspect {}", m.name)).clicked() {
                         out.push(Request::Inspect {
                             title: m.name.clone(),
@@ -308,47 +256,72 @@ impl SessionsPanel {
                     ui.end_row();
                 }
             });
+        // What is wrong with a file, in full, below the table (a table
+        // cell that long would push the Inspect buttons out of the window).
+        for problem in problems {
+            ui.colored_label(ui.visuals().error_fg_color, problem);
+        }
     }
+}
+
+/// Steps of the "last change" column once data stopped: it says "over N"
+/// and moves on at each step, so a stopped page costs a handful of frames,
+/// not one a second.
+const SINCE_STEPS: [u64; 10] = [2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
+
+/// The words for a last change `ago` (`None`: never), and how long until
+/// they change on their own (`None`: not while the data flows, when the
+/// feed's wakes redraw the table, nor after the last step).
+pub fn since_words(ago: Option<Duration>) -> (String, Option<Duration>) {
+    let Some(ago) = ago else {
+        return ("never".into(), None);
+    };
+    if ago < QUIET {
+        return (format!("{:.1} s ago", ago.as_secs_f32()), None);
+    }
+    let secs = ago.as_secs();
+    let passed = SINCE_STEPS
+        .iter()
+        .rev()
+        .find(|&&s| secs >= s)
+        .copied()
+        .unwrap_or(2);
+    let next = SINCE_STEPS
+        .iter()
+        .find(|&&s| s > secs)
+        .map(|&s| Duration::from_secs(s).saturating_sub(ago));
+    let words = if passed >= 60 {
+        format!("over {} min ago", passed / 60)
+    } else {
+        format!("over {passed} s ago")
+    };
+    (words, next)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn counter() -> CounterRate {
-        CounterRate::of(&Field {
-            name: "packetId".into(),
-            offset: 0,
-            ty: FieldType::Scalar(Scalar::U32),
-            unit: String::new(),
-            note: String::new(),
-        })
-        .expect("an integer field")
-    }
-
     #[test]
-    fn the_games_rate_comes_from_its_packet_counter() {
-        let mut rate = counter();
-        let t0 = Instant::now();
-        rate.sample(&0u32.to_le_bytes(), t0);
-        assert_eq!(rate.per_second(), None, "not enough time yet");
-        rate.sample(&150u32.to_le_bytes(), t0 + Duration::from_millis(500));
-        rate.sample(&300u32.to_le_bytes(), t0 + Duration::from_secs(1));
-        assert_eq!(rate.per_second(), Some(300.0));
-
-        rate.sample(&5u32.to_le_bytes(), t0 + Duration::from_millis(1100));
-        assert_eq!(rate.per_second(), None, "a restarted counter starts over");
-    }
-
-    #[test]
-    fn only_integer_fields_count() {
-        let clock = Field {
-            name: "mCurrentET".into(),
-            offset: 0,
-            ty: FieldType::Scalar(Scalar::F64),
-            unit: "s".into(),
-            note: String::new(),
-        };
-        assert!(CounterRate::of(&clock).is_none());
+    fn the_last_change_moves_in_steps_once_data_stops() {
+        assert_eq!(since_words(None), ("never".into(), None));
+        assert_eq!(
+            since_words(Some(Duration::from_millis(300))),
+            ("0.3 s ago".into(), None),
+            "flowing: the feed's wakes redraw it"
+        );
+        assert_eq!(
+            since_words(Some(Duration::from_millis(2500))),
+            ("over 2 s ago".into(), Some(Duration::from_millis(2500)))
+        );
+        assert_eq!(
+            since_words(Some(Duration::from_secs(61))),
+            ("over 1 min ago".into(), Some(Duration::from_secs(59)))
+        );
+        assert_eq!(
+            since_words(Some(Duration::from_secs(7200))),
+            ("over 60 min ago".into(), None),
+            "no more steps after an hour"
+        );
     }
 }

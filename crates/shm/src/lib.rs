@@ -5,6 +5,8 @@
 //! - [`reader`]: [`MappingReader`] copies a file into a reused buffer with
 //!   positional reads, so a file that shrinks or vanishes is a state, never a
 //!   `SIGBUS`;
+//! - [`safe_open`]: [`open_regular`] opens a file others control without
+//!   waiting on a FIFO or following a link, regular files only;
 //! - [`tracker`]: [`ChangeTracker`] diffs successive reads: which bytes
 //!   changed when, updates per second, time since the last change;
 //! - [`values`]: the bytes at an offset as every integer and float type;
@@ -13,11 +15,13 @@
 
 pub mod hex;
 pub mod reader;
+pub mod safe_open;
 pub mod search;
 pub mod tracker;
 pub mod values;
 
 pub use reader::{MAX_READ, MappingReader, ReadState};
+pub use safe_open::{Links, OpenError, open_regular};
 pub use tracker::ChangeTracker;
 
 /// Whether a file in the shm directory is Steam's own, not game data

@@ -18,6 +18,7 @@
 //! - `compatdata`: prefixes (newest `pfx.lock` wins) and `config_info`;
 //! - `config_vdf`: `CompatToolMapping` in `config.vdf` (read lossily);
 //! - `appinfo`: Valve's per-app defaults in binary `appinfo.vdf`;
+//! - [`art`]: the header image in Steam's library cache, both layouts;
 //! - `compat_tools`: custom tools and Valve tool names to directories;
 //! - `proton`: the choice in priority order, and what a Proton dir holds;
 //! - `vdf` / `binary_vdf`: the two KeyValues readers;
@@ -46,6 +47,7 @@
 //! [`Warning`] naming the file.
 
 mod appinfo;
+pub mod art;
 mod binary_vdf;
 mod compat_tools;
 mod compatdata;
@@ -243,6 +245,7 @@ fn discover_installation(root: install::Root, options: &DiscoveryOptions, out: &
             prefix_state: prefix.state,
             compat_data: prefix.compat_data,
             exe: None,
+            header_image: art::header_image(&root.path, appid),
         });
     }
 
@@ -273,6 +276,7 @@ fn discover_installation(root: install::Root, options: &DiscoveryOptions, out: &
             prefix_state: prefix.state,
             compat_data: prefix.compat_data,
             exe: Some(shortcut.exe),
+            header_image: None,
         });
     }
 

@@ -137,6 +137,10 @@ pub struct Game {
     pub compat_data: Option<PathBuf>,
     /// The shortcut's target executable (shortcuts only).
     pub exe: Option<String>,
+    /// The header image Steam cached for the game in
+    /// `appcache/librarycache/`, in either of its layouts (see
+    /// `art::header_image`); `None` for shortcuts and when Steam has none.
+    pub header_image: Option<PathBuf>,
 }
 
 /// Where the Proton choice came from, in order of priority.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bridgekeeper_steam::{self as steam, Discovery, DiscoveryOptions, InstallKind, RunningGame};
 use bridgekeeper_testkit::steam_fixture::{
-    AppSpec, FoldersFormat, FoldersLocation, ProtonSpec, SteamFixture,
+    AppSpec, ArtLayout, FoldersFormat, FoldersLocation, ProtonSpec, SteamFixture,
 };
 use serde_json::{Value, json};
 
@@ -53,6 +53,7 @@ fn full_tree(base: &Path) -> SteamFixture {
         .compat_mapping(SIMHUB, "GE-Proton9-4")
         .prefix(ACC, 1, Duration::from_secs(60))
         .prefix(AC, 0, Duration::from_secs(600))
+        .header_image(ACC, ArtLayout::Folder, b"jpeg")
         .shortcut(
             SIMHUB,
             "SimHub",
@@ -125,6 +126,7 @@ fn full_tree_gives_every_game_with_prefix_and_proton() {
             "prefix_state": "ready",
             "compat_data": s(root.join("steamapps/compatdata/244210")),
             "exe": null,
+            "header_image": null,
         },
         {
             "appid": RF2,
@@ -145,6 +147,7 @@ fn full_tree_gives_every_game_with_prefix_and_proton() {
             "prefix_state": "none",
             "compat_data": null,
             "exe": null,
+            "header_image": null,
         },
         {
             "appid": ACC,
@@ -165,6 +168,7 @@ fn full_tree_gives_every_game_with_prefix_and_proton() {
             "prefix_state": "ready",
             "compat_data": s(lib1.join("steamapps/compatdata/805550")),
             "exe": null,
+            "header_image": s(root.join("appcache/librarycache/805550/header.jpg")),
         },
         {
             "appid": SIMHUB,
@@ -183,6 +187,7 @@ fn full_tree_gives_every_game_with_prefix_and_proton() {
             "prefix_state": "none",
             "compat_data": null,
             "exe": "/home/u/SimHub/SimHubWPF.exe",
+            "header_image": null,
         },
     ]);
     // Sorted by appid within the installation; shortcuts follow.
@@ -543,6 +548,7 @@ fn json_has_the_documented_fields() {
             "proton",
             "shortcut",
             "warnings",
+            "header_image",
         ] {
             assert!(game.get(key).is_some(), "missing {key} in {game}");
         }
@@ -561,4 +567,57 @@ fn no_steam_gives_no_installation() {
     assert!(d.installations.is_empty());
     assert!(d.games.is_empty());
     assert!(d.warnings.is_empty());
+}
+
+#[test]
+fn header_images_are_found_in_both_cache_layouts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hash = "ac2f074d790656a06ef8305bd54a6f64e9a70082".to_string();
+    let f = SteamFixture::new(tmp.path().join("Steam"))
+        .app(AppSpec::new(244_210, "Assetto Corsa"))
+        .app(AppSpec::new(805_550, "Assetto Corsa Competizione"))
+        .app(AppSpec::new(365_960, "rFactor 2"))
+        .app(AppSpec::new(266_410, "iRacing"))
+        .header_image(244_210, ArtLayout::Flat, b"old")
+        .header_image(805_550, ArtLayout::Folder, b"new")
+        .header_image(365_960, ArtLayout::Hashed(hash.clone()), b"hashed")
+        .build();
+    let d = discover_dir(f.root());
+    let art = |appid: u32| {
+        d.games
+            .iter()
+            .find(|g| g.appid == appid)
+            .unwrap()
+            .header_image
+            .clone()
+    };
+    let cache = std::fs::canonicalize(f.root())
+        .unwrap()
+        .join("appcache/librarycache");
+    assert_eq!(art(244_210), Some(cache.join("244210_header.jpg")));
+    assert_eq!(art(805_550), Some(cache.join("805550/header.jpg")));
+    assert_eq!(
+        art(365_960),
+        Some(cache.join("365960").join(&hash).join("header.jpg"))
+    );
+    assert_eq!(
+        art(266_410),
+        None,
+        "no art: the window draws a generated card"
+    );
+    let json = games_json(&d);
+    let iracing = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["appid"] == 266_410)
+        .unwrap();
+    assert!(iracing["header_image"].is_null());
+    for (appid, bytes) in [
+        (244_210, &b"old"[..]),
+        (805_550, b"new"),
+        (365_960, b"hashed"),
+    ] {
+        assert_eq!(std::fs::read(art(appid).unwrap()).unwrap(), bytes);
+    }
 }

@@ -7,7 +7,8 @@
 //! - [`game`]: the test game (`tests/testgame`) as a running process;
 //! - [`raw_bridge`]: a bridge with any arguments, prefix and exe name;
 //! - [`steam_fixture`]: realistic Steam trees (libraries, manifests,
-//!   Protons, prefixes) for discovery tests and benchmarks;
+//!   Protons, prefixes, header images from [`art`]) for discovery tests,
+//!   the window's tests and benchmarks;
 //! - [`steam`]: a Steam tree built with it whose Proton runs a game the way
 //!   Proton does, on Debian's Wine ([`fake_proton`]);
 //! - [`world`]: Wine, that Steam tree and an isolated app, for session
@@ -25,6 +26,7 @@
 //! `CI=true`, where they fail ([`skip`]).
 
 pub mod app;
+pub mod art;
 pub mod dbus;
 pub mod desktop;
 pub mod fake_proton;

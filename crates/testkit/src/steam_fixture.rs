@@ -95,6 +95,17 @@ impl AppSpec {
     }
 }
 
+/// Which of Steam's library-cache layouts a header image is written in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArtLayout {
+    /// Older clients: `appcache/librarycache/<appid>_header.jpg`.
+    Flat,
+    /// Current clients: `appcache/librarycache/<appid>/header.jpg`.
+    Folder,
+    /// Current clients, some apps: `appcache/librarycache/<appid>/<hash>/header.jpg`.
+    Hashed(String),
+}
+
 /// A Proton build: Valve's (an app in a library) or custom (in a
 /// `compatibilitytools.d`).
 #[derive(Debug, Clone)]
@@ -406,6 +417,23 @@ impl SteamFixture {
             crate::fake_proton::ENTRY_POINT,
         );
         this
+    }
+
+    /// Where the header image of `appid` goes in `layout`.
+    pub fn header_path(&self, appid: u32, layout: &ArtLayout) -> PathBuf {
+        let cache = self.root.join("appcache/librarycache");
+        match layout {
+            ArtLayout::Flat => cache.join(format!("{appid}_header.jpg")),
+            ArtLayout::Folder => cache.join(appid.to_string()).join("header.jpg"),
+            ArtLayout::Hashed(hash) => cache.join(appid.to_string()).join(hash).join("header.jpg"),
+        }
+    }
+
+    /// Writes `bytes` as the header image Steam cached for `appid`, in
+    /// `layout` (see [`crate::art::header_jpeg`] for a real JPEG).
+    pub fn header_image(self, appid: u32, layout: ArtLayout, bytes: &[u8]) -> Self {
+        write(&self.header_path(appid, &layout), bytes);
+        self
     }
 
     /// Steam's `ubuntu12_32/reaper`, running `script`

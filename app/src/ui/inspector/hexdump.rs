@@ -1,6 +1,12 @@
 //! The hexdump: offsets, hex and ASCII, 16 bytes a row, drawing only the
 //! rows in view (`ScrollArea::show_rows`), so a 1.2 MB page scrolls as
 //! smoothly as a small one. Changed bytes are highlighted and fade out.
+//!
+//! The whole dump is one stop in the Tab order (not one per row): with the
+//! focus on it, the arrow keys move the selected byte (a row up or down,
+//! a byte left or right), Page Up and Page Down move a screen, Home and End
+//! go to the first and last byte, and Shift with any of them extends the
+//! selection, as a click and a Shift-click do.
 
 use std::time::{Duration, Instant};
 
@@ -81,16 +87,17 @@ impl HexDump {
         }
         let visuals = Colors::of(ui);
         let mut drawn = Drawn::default();
-        area.show_rows(ui, row_height, rows, |ui, range| {
+        let shown = area.show_rows(ui, row_height, rows, |ui, range| {
             drawn.first_row = range.start;
             drawn.rows = range.len();
             for row in range {
                 let job = self.row_job(
                     row, data, tracker, snapshot, fade_after, now, &font, &visuals, &mut drawn,
                 );
+                // Clickable, but not a Tab stop: the dump is one (below).
                 let response = ui.add(
                     egui::Label::new(job)
-                        .sense(Sense::click())
+                        .sense(Sense::CLICK)
                         .wrap_mode(egui::TextWrapMode::Extend),
                 );
                 if response.clicked()
@@ -113,6 +120,85 @@ impl HexDump {
             }
         });
         self.drawn = drawn;
+        self.keys(ui, shown.inner_rect, data.len());
+    }
+
+    /// The dump as one keyboard stop: arrows move the selection.
+    fn keys(&mut self, ui: &mut egui::Ui, rect: egui::Rect, len: usize) {
+        let id = ui.scope_id().with("hexdump keys");
+        let response = ui.interact(rect, id, Sense::focusable_noninteractive());
+        let label = match self.selection() {
+            Some((a, b)) if a != b => format!("Hexdump, bytes 0x{a:x} to 0x{b:x} selected"),
+            Some((a, _)) => format!("Hexdump, byte 0x{a:x} selected"),
+            None => "Hexdump: arrow keys select a byte, Shift extends".to_string(),
+        };
+        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Grid, true, &label));
+        if !response.has_focus() || len == 0 {
+            return;
+        }
+        // The arrows move the selection, not the focus.
+        ui.memory_mut(|m| {
+            m.set_focus_lock_filter(
+                id,
+                egui::EventFilter {
+                    horizontal_arrows: true,
+                    vertical_arrows: true,
+                    ..Default::default()
+                },
+            )
+        });
+        ui.painter().rect_stroke(
+            rect,
+            2.0,
+            ui.visuals().selection.stroke,
+            egui::StrokeKind::Inside,
+        );
+        let page = self.drawn.rows.max(1) * ROW;
+        let steps: [(egui::Key, isize); 8] = [
+            (egui::Key::ArrowLeft, -1),
+            (egui::Key::ArrowRight, 1),
+            (egui::Key::ArrowUp, -(ROW as isize)),
+            (egui::Key::ArrowDown, ROW as isize),
+            (egui::Key::PageUp, -(page as isize)),
+            (egui::Key::PageDown, page as isize),
+            (egui::Key::Home, isize::MIN),
+            (egui::Key::End, isize::MAX),
+        ];
+        let pressed = ui.input_mut(|i| {
+            let shift = i.modifiers.shift;
+            steps
+                .iter()
+                .find(|(key, _)| {
+                    i.consume_key(egui::Modifiers::NONE, *key)
+                        || i.consume_key(egui::Modifiers::SHIFT, *key)
+                })
+                .map(|&(_, step)| (step, shift))
+        });
+        let Some((step, shift)) = pressed else {
+            return;
+        };
+        let from = if shift {
+            self.selection_end.or(self.selected)
+        } else {
+            self.selected
+        }
+        .unwrap_or(0);
+        let to = match step {
+            isize::MIN => 0,
+            isize::MAX => len - 1,
+            step => from.saturating_add_signed(step).min(len - 1),
+        };
+        if shift && self.selected.is_some() {
+            self.selection_end = Some(to);
+        } else {
+            self.selected = Some(to);
+            self.selection_end = None;
+        }
+        let row = to / ROW;
+        let first = self.drawn.first_row;
+        if row < first || row >= first + self.drawn.rows.saturating_sub(1) {
+            self.scroll_to = Some(to);
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
