@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod attach;
 mod games;
+mod guard;
 mod profiles;
 mod profiles_detail;
 mod run;
@@ -51,6 +52,9 @@ pub enum Command {
     Watch(watch::Args),
     /// Prove the whole chain in a game's prefix, step by step.
     Verify(verify::Args),
+    /// Guard a session's backing files until it ends (started by `run`).
+    #[command(hide = true)]
+    Guard(guard::Args),
 }
 
 /// Sets up logging to stderr.
@@ -75,6 +79,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Games(args)) => games::run(args),
         Some(Command::Profiles(args)) => profiles::run(args),
         Some(Command::Run(args)) => run::run(args),
+        Some(Command::Guard(args)) => guard::run(args),
         Some(Command::Attach(args)) => attach::run(args),
         Some(Command::Stop(args)) => stop::run(args),
         Some(Command::Status(args)) => status::run(args),

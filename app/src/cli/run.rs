@@ -45,6 +45,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     // Recorded: other processes may look at this prefix again.
     drop(plan.lock);
+    if let Some(session) = plan.session.as_ref().filter(|s| s.failure.is_none())
+        && let Err(err) = super::guard::spawn(&session.id)
+    {
+        log.push(format!(
+            "cannot start the guard over the session's files: {err}"
+        ));
+    }
     for line in &log {
         eprintln!("bridgekeeper: {line}");
     }

@@ -32,4 +32,11 @@ pub fn print_session(session: &SessionStatus) {
     if let Some(advice) = &session.advice {
         println!("    {advice}");
     }
+    for problem in &session.problems {
+        println!("    PROBLEM: {problem}");
+        println!("      fix: {}", problem.fix);
+    }
+    for warning in &session.readers {
+        println!("    WARNING: {warning}");
+    }
 }

@@ -81,7 +81,9 @@ pub enum TrayLook {
     BridgedZeroCopy,
     /// A game is bridged, some mapping in copy mode.
     BridgedCopy,
-    /// Something needs attention (a refusal, a crash, the bridge missing).
+    /// Something needs attention (a refusal, a crash, the bridge missing,
+    /// a session's file shortened or deleted, a reader that fights the
+    /// bridge).
     Problem,
 }
 
@@ -169,6 +171,11 @@ pub fn look(rows: &[GameRow], auto_attach: bool, problem: bool) -> TrayLook {
 pub fn of_state(state: &DesktopState) -> (Vec<MenuEntry>, TrayLook) {
     let rows = state.game_rows();
     let problem = state.env.sessions.is_err()
+        || !state.reader_warnings.is_empty()
+        || state
+            .sessions
+            .iter()
+            .any(|s| s.is_active() && !s.problems.is_empty())
         || state.sessions.iter().any(|s| {
             matches!(
                 s.state,

@@ -146,6 +146,13 @@ impl SessionsPanel {
         if let Some(advice) = &session.advice {
             ui.colored_label(ui.visuals().warn_fg_color, advice);
         }
+        for problem in &session.problems {
+            ui.colored_label(ui.visuals().error_fg_color, format!("Problem: {problem}"));
+            ui.label(&problem.fix);
+        }
+        for warning in &session.readers {
+            ui.colored_label(ui.visuals().warn_fg_color, warning.to_string());
+        }
         let mut problems = Vec::new();
         egui::Grid::new(("mappings", &session.id))
             .num_columns(8)

@@ -231,6 +231,7 @@ fn start_prepared(
         keep_files: config.keep_files,
         backing_dir: Some(config.shm_dir.clone()),
         failure: None,
+        problems: Vec::new(),
     };
     let ready = registry
         .save(&record)
@@ -335,6 +336,10 @@ impl ActiveSession {
     /// process is still reaped when it ends (no zombie in a long-running
     /// app).
     pub fn detach(self) {
+        // The guard runs on in this process until the session ends.
+        if let Some(guard) = super::guard::Guard::start(&self.registry, &self.record) {
+            guard.detach();
+        }
         self.bridge.detach();
     }
 
@@ -342,7 +347,9 @@ impl ActiveSession {
     /// that ended is removed; a crashed one stays, for `status` to show,
     /// until the next sweep.
     pub fn wait(mut self) -> SessionStatus {
+        let guard = super::guard::Guard::start(&self.registry, &self.record);
         while self.bridge.wait(Duration::from_secs(3600)).is_none() {}
+        drop(guard);
         // From the bridge's own output: `bridgekeeper stop` may already have
         // removed the events file.
         let status = SessionStatus::with_events(&self.record, self.bridge.events().to_vec());

@@ -207,6 +207,28 @@ impl std::fmt::Display for MappingProblem {
     }
 }
 
+impl MappingProblem {
+    /// The event for a problem a session's guard recorded.
+    pub fn of_file_problem(
+        record: &super::SessionRecord,
+        problem: &super::guard::FileProblem,
+    ) -> MappingProblem {
+        MappingProblem {
+            appid: record.appid,
+            game: record.game.clone(),
+            session: record.id.clone(),
+            mapping: problem.mapping.clone(),
+            file: problem.file.clone(),
+            what: problem.what.clone(),
+            culprit: problem.by.first().map(|user| Culprit {
+                pid: user.pid,
+                exe: user.exe.clone(),
+            }),
+            fix: problem.fix.clone(),
+        }
+    }
+}
+
 /// Sends events from elsewhere into a [`SessionEvents`] stream.
 #[derive(Debug, Clone)]
 pub struct EventSender(Sender<Input>);
@@ -364,6 +386,9 @@ fn settled_status(followed: &mut FollowedSession) -> SessionStatus {
 struct Tracked {
     followed: FollowedSession,
     announced: bool,
+    /// How many of the record's file problems were announced (or were
+    /// there at the first scan).
+    problems_seen: usize,
 }
 
 /// The sessions seen so far, and what was said about them.
@@ -398,7 +423,14 @@ impl Tracker {
             let tracked = self.sessions.entry(id.clone()).or_insert_with(|| Tracked {
                 followed: FollowedSession::new(record.clone(), &self.registry),
                 announced: false,
+                problems_seen: if first { record.problems.len() } else { 0 },
             });
+            for problem in record.problems.iter().skip(tracked.problems_seen) {
+                events.push(SessionEvent::MappingProblem(Box::new(
+                    MappingProblem::of_file_problem(&record, problem),
+                )));
+            }
+            tracked.problems_seen = tracked.problems_seen.max(record.problems.len());
             tracked.followed.record = record;
             let status = settled_status(&mut tracked.followed);
             match &status.state {
@@ -497,6 +529,7 @@ mod tests {
             keep_files: false,
             backing_dir: None,
             failure: None,
+            problems: Vec::new(),
         }
     }
 
