@@ -63,7 +63,7 @@ pub const TICK: Duration = Duration::from_secs(1);
 
 /// How long a deletion is given to turn out to be the bridge's own cleanup
 /// at the session's end.
-const ENDING_GRACE: Duration = Duration::from_millis(400);
+const ENDING_GRACE: Duration = Duration::from_millis(250);
 
 /// How often the holders of the files are looked up on open events (a
 /// snapshot, so that a deleter that already closed the file can still be
