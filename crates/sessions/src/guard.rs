@@ -65,8 +65,8 @@ pub const TICK: Duration = Duration::from_secs(1);
 /// at the session's end.
 const ENDING_GRACE: Duration = Duration::from_millis(250);
 
-/// How often the holders of the files are looked up on open events (a
-/// snapshot, so that a deleter that already closed the file can still be
+/// How often, at most, the holders of the files are looked up on events
+/// (a snapshot, so that a deleter that already closed the file can still be
 /// named).
 const HOLDERS_EVERY: Duration = Duration::from_millis(200);
 
@@ -183,18 +183,13 @@ impl Guard {
         };
         let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
             if let Ok(event) = event {
-                let open = matches!(event.kind, EventKind::Access(AccessKind::Open(_)));
+                // Our own scans and reads close files too: nothing to see.
                 let closed_read = matches!(
                     event.kind,
                     EventKind::Access(AccessKind::Close(AccessMode::Read))
                 );
                 if !closed_read {
-                    let mut paths = event.paths;
-                    if open {
-                        // Marked so that the loop only refreshes holders.
-                        paths.push(PathBuf::new());
-                    }
-                    let _ = events.send(paths);
+                    let _ = events.send(event.paths);
                 }
             }
         })
@@ -223,14 +218,16 @@ impl Guard {
             holders: HashMap::new(),
             holders_at: None,
         };
+        // Who holds the files now, before anyone hears of the session: a
+        // reader started earlier may delete a file before it opens again.
+        state.refresh_holders();
+        state.check();
         let flag = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
             .name(format!("guard {}", record.id))
             .spawn(move || {
                 let _lock = lock;
                 let _watcher = watcher;
-                state.refresh_holders();
-                state.check();
                 state.run(&inbox, &flag);
             })
             .ok()?;
@@ -356,10 +353,10 @@ impl GuardState {
                     if !ours {
                         continue;
                     }
-                    if paths.iter().any(|p| p.as_os_str().is_empty()) {
-                        self.refresh_holders_soon();
-                    }
                     self.check();
+                    // After the check, so that a problem is reported
+                    // without waiting for the scan.
+                    self.refresh_holders_soon();
                 }
                 Err(RecvTimeoutError::Timeout) => self.check(),
                 Err(RecvTimeoutError::Disconnected) => {
@@ -390,6 +387,7 @@ impl GuardState {
         self.holders_at = Some(Instant::now());
         for guarded in &self.files {
             let users = file_users::users_of(std::slice::from_ref(&guarded.path));
+            tracing::debug!("{} is held by {users:?}", guarded.path.display());
             if !users.is_empty() {
                 self.holders.insert(guarded.path.clone(), users);
             }
@@ -476,6 +474,9 @@ impl GuardState {
     fn report(&mut self, index: usize, what: ProblemKind, restored: bool) {
         let guarded = &self.files[index];
         let mut by = file_users::users_of(std::slice::from_ref(&guarded.path));
+        if !by.is_empty() {
+            self.holders.insert(guarded.path.clone(), by.clone());
+        }
         for earlier in self.holders.get(&guarded.path).into_iter().flatten() {
             if !by.iter().any(|u| u.pid == earlier.pid) {
                 let mut earlier = earlier.clone();
