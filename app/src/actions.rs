@@ -134,7 +134,12 @@ pub fn refresh_sessions(shared: &SharedState) -> bool {
     };
     let mut sessions = status::all(&registry);
     // Known readers that fight the bridge (simd in memmap mode).
-    let readers = bridgekeeper_sessions::reader_check::fighting_readers(&shm_dir);
+    let files: Vec<PathBuf> = sessions
+        .iter()
+        .filter(|s| s.is_active())
+        .flat_map(|s| s.mappings.iter().map(|m| m.file.clone()))
+        .collect();
+    let readers = bridgekeeper_sessions::reader_check::fighting_readers(&shm_dir, &files);
     for session in sessions.iter_mut().filter(|s| s.is_active()) {
         session.readers = readers
             .iter()

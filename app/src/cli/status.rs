@@ -47,7 +47,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .iter()
         .flat_map(|s| s.readers.iter().map(|w| w.process.pid))
         .collect();
-    for warning in reader_check::fighting_readers(&shm_dir) {
+    for warning in reader_check::fighting_readers(&shm_dir, &[]) {
         if !shown.contains(&warning.process.pid) {
             println!("WARNING: {warning}");
         }

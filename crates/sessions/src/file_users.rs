@@ -85,11 +85,20 @@ pub fn users_of(paths: &[PathBuf]) -> Vec<FileUser> {
     users
 }
 
-/// The processes whose `comm` is a known reader's, with what they map in
-/// `dir` (a fighting reader maps with write permission). Cheaper than
+/// The processes whose `comm` is a known reader's, with the known game
+/// files (of any reader in the catalog, and the files `also`) they map in
+/// `dir` (a fighting reader maps them with write permission). Cheaper than
 /// [`users_of`]: only readers' maps are read.
-pub fn readers_running(dir: &Path) -> Vec<(FileUser, Vec<PathBuf>)> {
+pub fn readers_running(dir: &Path, also: &[PathBuf]) -> Vec<(FileUser, Vec<PathBuf>)> {
     let catalog = ReaderCatalog::builtin();
+    let game_files: Vec<PathBuf> = catalog
+        .readers()
+        .iter()
+        .flat_map(|r| &r.opens)
+        .flat_map(|o| &o.files)
+        .map(|name| crate::backing_files::path_of(dir, name))
+        .chain(also.iter().cloned())
+        .collect();
     let Ok(entries) = fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -111,7 +120,12 @@ pub fn readers_running(dir: &Path) -> Vec<(FileUser, Vec<PathBuf>)> {
         if catalog.identify(&comm, &words, None).is_none() {
             continue;
         }
-        let maps = mapped_in(pid, dir);
+        // Only game files count: simd maps its own SIMAPI.DAT writable in
+        // both modes.
+        let maps: Vec<(PathBuf, bool)> = mapped_in(pid, dir)
+            .into_iter()
+            .filter(|(path, _)| game_files.contains(path))
+            .collect();
         let writable = maps.iter().any(|(_, w)| *w);
         let mapped = (!maps.is_empty()).then_some(writable);
         let reader = catalog

@@ -42,10 +42,11 @@ impl std::fmt::Display for ReaderWarning {
     }
 }
 
-/// The running known readers that fight files in `dir`.
-pub fn fighting_readers(dir: &Path) -> Vec<ReaderWarning> {
+/// The running known readers that fight game files in `dir`: the files
+/// known readers open, and the files `also` (sessions' backing files).
+pub fn fighting_readers(dir: &Path, also: &[PathBuf]) -> Vec<ReaderWarning> {
     let catalog = ReaderCatalog::builtin();
-    file_users::readers_running(dir)
+    file_users::readers_running(dir, also)
         .into_iter()
         .filter_map(|(process, mapped)| {
             let reader = catalog.get(process.reader.as_deref()?)?;

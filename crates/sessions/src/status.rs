@@ -200,10 +200,10 @@ impl SessionStatus {
     /// (a `/proc` scan; not for every repaint).
     pub fn check_readers(&mut self, backing_dir: &std::path::Path) {
         if self.is_active() {
-            let ours: Vec<&PathBuf> = self.mappings.iter().map(|m| &m.file).collect();
-            self.readers = super::reader_check::fighting_readers(backing_dir)
+            let ours: Vec<PathBuf> = self.mappings.iter().map(|m| m.file.clone()).collect();
+            self.readers = super::reader_check::fighting_readers(backing_dir, &ours)
                 .into_iter()
-                .filter(|w| w.files.iter().any(|f| ours.contains(&f)))
+                .filter(|w| w.files.iter().any(|f| ours.contains(f)))
                 .collect();
         }
     }

@@ -88,7 +88,7 @@ pub fn verify(
             );
         }
     }
-    let fighting = super::reader_check::fighting_readers(&config.shm_dir);
+    let fighting = super::reader_check::fighting_readers(&config.shm_dir, &[]);
     if fighting.is_empty() {
         report.pass(
             "readers",
