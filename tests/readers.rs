@@ -74,7 +74,7 @@ fn counter_moves_at(file: &Path) -> bool {
 /// The reader, started as `simd` (its `comm` is then simd's), on the
 /// world's mapping: `--compat MAPPING=2048` in memmap mode, and a read map
 /// of the first 32 bytes.
-fn start_simd(world: &World, mode: &str) -> Reader {
+fn start_simd(world: &World, mode: &str, extra: &[&str]) -> Reader {
     let bin = world.root.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let simd = bin.join("simd");
@@ -91,6 +91,7 @@ fn start_simd(world: &World, mode: &str) -> Reader {
         .arg("--physics")
         .arg(&world.mapping)
         .args(["--interval-ms", "50"])
+        .args(extra)
         .stdout(Stdio::piped())
         .stdin(Stdio::null())
         .spawn()
@@ -145,7 +146,7 @@ fn memmap_simd_after_the_bridge_is_reported_and_the_game_survives() {
     assert!(world.counter_moves().is_some(), "the game's data flows");
     assert_eq!(world.mapping_mode(), "shared");
 
-    let mut reader = start_simd(&world, "memmap");
+    let mut reader = start_simd(&world, "memmap", &[]);
     let (shortened, took) = problem_within(&world, "shortened", LONG).expect("the cut is reported");
     assert!(took < Duration::from_secs(1), "reported after {took:?}");
     assert_eq!(shortened["length"], SIMD_CUT, "{shortened:#}");
@@ -210,7 +211,7 @@ fn memmap_simd_before_a_copy_mode_session_is_reported_and_the_game_survives() {
         return;
     };
     world.write_profile(PAGE);
-    let mut reader = start_simd(&world, "memmap");
+    let mut reader = start_simd(&world, "memmap", &[]);
     let created = wait_for(LONG, || {
         std::fs::metadata(world.file())
             .ok()
@@ -218,8 +219,11 @@ fn memmap_simd_before_a_copy_mode_session_is_reported_and_the_game_survives() {
     });
     assert!(created.is_some(), "the reader made the file first");
 
-    let watch = world.watcher();
+    // The game makes its section before any bridge runs: copy mode.
     let mut game = world.start_game(&world.game_args(PAGE, &["--run-ms", "8000"]));
+    world.game_pid();
+    std::thread::sleep(Duration::from_millis(500));
+    let watch = world.watcher();
     let attached = watch.next("attached", LONG).expect("the watcher attaches");
     assert_eq!(
         attached["session"]["mappings"][0]["mode"], "copy",
@@ -243,19 +247,43 @@ fn memmap_simd_before_a_copy_mode_session_is_reported_and_the_game_survives() {
     assert_eq!(exit.code(), Some(0));
 }
 
-/// simd whose --nomemmap works, started after the bridge: it reads the
-/// game's magic and moving counter, and nothing is reported.
+/// simd whose --nomemmap works, started before the game, on a file a
+/// reader made first at the wrong size and mode (32 bytes, 0644, as
+/// TinyPedal makes a missing file). The session takes that very file (same
+/// inode), makes it private and grows it; the reader then reads the game's magic and moving counter, and nothing is reported.
+/// Then a FIFO at the path: the next session is refused with the path and
+/// the fix, the FIFO stays, and the game runs without a bridge.
 #[test]
-fn nomemmap_simd_reads_the_games_values_and_nothing_is_reported() {
+fn nomemmap_simd_reads_the_games_values_and_bad_files_are_refused_clearly() {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
     reader_binary();
     let Some(world) = World::new("readers-nomemmap") else {
         return;
     };
     world.write_profile(PAGE);
+    // As TinyPedal makes a missing file: mode 0666 minus the umask, its own
+    // struct's length in zeros.
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .open(world.file())
+            .unwrap();
+        file.set_permissions(std::fs::Permissions::from_mode(0o644))
+            .unwrap();
+        file.set_len(32).unwrap();
+    }
+    let created = std::fs::metadata(world.file()).unwrap();
+    let mut reader = start_simd(&world, "nomemmap", &[]);
+    let lines = lines_of(&mut reader.0);
+
     let mut game = world.run_wrapped(&world.game_args(PAGE, &["--run-ms", "6000"]), &[]);
     assert!(world.counter_moves().is_some(), "the game's data flows");
-    let mut reader = start_simd(&world, "nomemmap");
-    let lines = lines_of(&mut reader.0);
+    let taken = std::fs::metadata(world.file()).unwrap();
+    assert_eq!(taken.ino(), created.ino(), "the reader's file is used");
+    assert_eq!((taken.len(), taken.mode() & 0o777), (PAGE, 0o600));
     let mut counters = Vec::new();
     wait_for(LONG, || {
         for line in lines.try_iter() {
@@ -273,14 +301,30 @@ fn nomemmap_simd_reads_the_games_values_and_nothing_is_reported() {
     assert!(session.get("problems").is_none(), "{session:#}");
     assert!(session.get("readers").is_none(), "{session:#}");
     exit_reader(&mut reader);
-    assert!(world.file().exists(), "nomemmap leaves the file alone");
     let exit = wait_child(&mut game, LONG).expect("the game ends");
     assert_eq!(exit.code(), Some(0));
-    let session = world.session();
+
+    // A FIFO where the file goes (a reader or a script made it).
+    let _ = std::fs::remove_file(world.file());
+    let made = Command::new("mkfifo")
+        .args(["-m", "600"])
+        .arg(world.file())
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let mut game = world.run_wrapped(&world.game_args(PAGE, &["--run-ms", "1500"]), &[]);
+    let failed = wait_for(LONG, || world.session().filter(|s| s["state"] == "failed"))
+        .expect("the session is shown as failed");
+    let message = failed["message"].as_str().unwrap();
     assert!(
-        session.as_ref().is_none_or(|s| s.get("problems").is_none()),
-        "{session:#?}"
+        message.contains(world.file().to_str().unwrap()) && message.contains("remove it"),
+        "{message}"
     );
+    let exit = wait_child(&mut game, LONG).expect("the game ends");
+    assert_eq!(exit.code(), Some(0), "the game runs without a bridge");
+    let meta = std::fs::symlink_metadata(world.file()).unwrap();
+    assert!(meta.file_type().is_fifo(), "the FIFO is left alone");
+    std::fs::remove_file(world.file()).unwrap();
 }
 
 /// The real simd next to a bridged ACC-shaped session. Not run by default:
