@@ -11,8 +11,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::profile_wake::ProfileWake;
+pub use crate::state::SaveProfileError;
 use crate::state::{SharedState, VerifyState, lock};
-use bridgekeeper_profiles::{Catalog, CatalogReloader, Rejection, parse_profile};
+use bridgekeeper_profiles::{Catalog, CatalogReloader, parse_profile};
 use bridgekeeper_sessions::attach::{AttachError, attach_appid};
 use bridgekeeper_sessions::config::ConfigError;
 use bridgekeeper_sessions::settings::autostart;
@@ -52,25 +54,6 @@ pub enum ActionError {
     /// The session did not start.
     #[error(transparent)]
     Attach(#[from] AttachError),
-}
-
-/// Why a profile from the editor was not saved.
-#[derive(Debug, thiserror::Error)]
-pub enum SaveProfileError {
-    /// The profile has problems; each says what to fix.
-    #[error("{}", .0.problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
-    Invalid(Rejection),
-    /// No user profile folder is set.
-    #[error("no user profile folder: choose one in Settings")]
-    NoFolder,
-    /// The folder or the file could not be written.
-    #[error("cannot write {}: {source}; choose another folder in Settings", .path.display())]
-    Write {
-        /// The folder or file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
 }
 
 /// Does `action`.
@@ -167,7 +150,24 @@ pub fn reload_profiles(shared: &SharedState) {
     match watcher {
         Ok(watcher) => {
             state.profile_watcher = Some(watcher);
-            match crate::profile_wake::ProfileWake::start(&dirs, shared) {
+            let reloads = Arc::downgrade(shared);
+            let wake = Arc::downgrade(shared);
+            let started = ProfileWake::start(
+                &dirs,
+                move || {
+                    let shared = reloads.upgrade()?;
+                    let state = lock(&shared);
+                    Some(state.profile_watcher.as_ref().map_or(0, |w| w.reloads()))
+                },
+                move || match wake.upgrade() {
+                    Some(shared) => {
+                        lock(&shared).changed();
+                        true
+                    }
+                    None => false,
+                },
+            );
+            match started {
                 Ok(wake) => state.profile_wake = Some(wake),
                 Err(err) => {
                     state.note(format!("profile changes may show late: {err}"));
