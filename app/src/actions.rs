@@ -145,8 +145,9 @@ pub fn reload_profiles(shared: &SharedState) {
         *catalog.write() = Catalog::load_dirs(dirs.iter().map(PathBuf::as_path));
     }
     let mut state = lock(shared);
-    state.profile_watcher = None;
-    state.profile_wake = None;
+    // Dropped after the lock is released: dropping a reloader joins its
+    // thread, which may be waiting to store a catalog.
+    let old = (state.profile_watcher.take(), state.profile_wake.take());
     match watcher {
         Ok(watcher) => {
             state.profile_watcher = Some(watcher);
@@ -177,6 +178,8 @@ pub fn reload_profiles(shared: &SharedState) {
         Err(err) => state.note(format!("profiles are not watched for changes: {err}")),
     }
     state.changed();
+    drop(state);
+    drop(old);
 }
 
 fn attach(shared: &SharedState, appid: u32) {
@@ -208,7 +211,11 @@ fn try_attach(shared: &SharedState, appid: u32) -> Result<String, ActionError> {
             state.catalog.clone(),
         )
     };
-    let session = attach_appid(&config, &catalog.read(), appid)?;
+    // A copy: attach can take half a minute, and a read lock held that long
+    // would stall the window behind the next profile reload (the lock is
+    // fair, so a waiting writer blocks new readers).
+    let catalog = catalog.read().clone();
+    let session = attach_appid(&config, &catalog, appid)?;
     let line = format!(
         "{} bridged: {} mapping(s), bridge pid {}",
         session.record.game,
@@ -261,7 +268,8 @@ fn verify(shared: &SharedState, appid: u32) {
     let report = match config {
         Ok(config) => {
             let discovery = discovery.unwrap_or_default();
-            let catalog = catalog.read();
+            // A copy, not the read lock: see `try_attach`.
+            let catalog = catalog.read().clone();
             verify_game(appid, &catalog, &discovery, &config)
         }
         Err(reason) => bridgekeeper_sessions::verify::Report {
