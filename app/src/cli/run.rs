@@ -37,26 +37,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         config.as_ref(),
     );
 
-    let mut log = plan.log.clone();
-    if let (Some(session), Ok(config)) = (&plan.session, &config)
-        && let Err(err) = config.registry.save(session)
-    {
-        log.push(format!("cannot record the session: {err}"));
+    let mut plan = plan;
+    if let Ok(config) = &config {
+        plan.record(&config.registry);
     }
-    // Recorded: other processes may look at this prefix again.
-    drop(plan.lock);
+    // Recorded: guard the session's files while the game runs (this
+    // process is about to become the game).
     if let Some(session) = plan.session.as_ref().filter(|s| s.failure.is_none())
         && let Err(err) = super::guard::spawn(&session.id)
     {
-        log.push(format!(
+        plan.log.push(format!(
             "cannot start the guard over the session's files: {err}"
         ));
     }
-    for line in &log {
+    let log = &plan.log;
+    for line in log {
         eprintln!("bridgekeeper: {line}");
     }
     if let Some(file) = &plan.log_file {
-        run_log::append(file, &log);
+        run_log::append(file, log);
     }
 
     let (program, rest) = plan.command.split_first().expect("clap requires a command");

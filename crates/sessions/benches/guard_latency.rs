@@ -83,7 +83,10 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let shm = tempfile::tempdir_in("/dev/shm").unwrap();
     let registry = Registry::new(dir.path());
-    let mut owner = std::process::Command::new("sleep").arg("600").spawn().unwrap();
+    let mut owner = std::process::Command::new("sleep")
+        .arg("600")
+        .spawn()
+        .unwrap();
     let (mut cut, mut deleted) = (Vec::new(), Vec::new());
     for run in 0..runs {
         let record = record(dir.path(), shm.path(), owner.id(), run);
@@ -118,5 +121,8 @@ fn main() {
     owner.kill().unwrap();
     owner.wait().unwrap();
     summary("shortened -> recorded and extended back", cut);
-    summary("deleted -> recorded (includes the 250 ms end-of-session grace)", deleted);
+    summary(
+        "deleted -> recorded (includes the 250 ms end-of-session grace)",
+        deleted,
+    );
 }
