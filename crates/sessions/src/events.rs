@@ -596,6 +596,59 @@ mod tests {
         assert!(events.recv_timeout(TICK * 3).is_err(), "said once");
     }
 
+    /// A guard's problem in a record becomes one MappingProblem event; the
+    /// same problem counted again is not announced again.
+    #[test]
+    fn a_recorded_file_problem_is_announced_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = Registry::new(dir.path());
+        let mut owner = sleeper();
+        let mut record = record(registry.dir(), "4321-p", &owner);
+        registry.save(&record).unwrap();
+        append(&record, READY);
+        append(&record, ALL_READY);
+        let events = SessionEvents::start(registry.clone());
+        let problem = crate::guard::FileProblem {
+            mapping: "evented_page".into(),
+            file: registry.dir().join("evented_page"),
+            what: ProblemKind::Shortened {
+                length: 2048,
+                size: 4096,
+            },
+            by: vec![crate::file_users::FileUser {
+                pid: 42,
+                comm: "simd".into(),
+                exe: Some("/usr/bin/simd".into()),
+                reader: Some("simd".into()),
+                writable: true,
+                still_open: true,
+            }],
+            restored: true,
+            fix: "Stop simd.".into(),
+            at: 1,
+            count: 1,
+        };
+        record.problems.push(problem);
+        registry.save(&record).unwrap();
+        match next(&events) {
+            SessionEvent::MappingProblem(p) => {
+                assert_eq!(
+                    (p.session.as_str(), p.game.as_str()),
+                    ("4321-p", "Evented Sim")
+                );
+                assert_eq!(p.what.word(), "shortened");
+                assert_eq!(p.culprit.as_ref().map(|c| c.pid), Some(42));
+                assert_eq!(p.fix, "Stop simd.");
+            }
+            other => panic!("expected MappingProblem, got {other:?}"),
+        }
+        record.problems[0].count = 2;
+        registry.save(&record).unwrap();
+        assert!(events.recv_timeout(TICK * 3).is_err(), "said once");
+        owner.kill().unwrap();
+        owner.wait().unwrap();
+    }
+
     #[test]
     fn running_sessions_are_not_announced_again_but_their_end_is() {
         let dir = tempfile::tempdir().unwrap();
