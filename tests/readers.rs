@@ -125,6 +125,20 @@ fn assert_names_simd(problem: &Value) {
     assert!(fix.contains("--nomemmap"), "{fix}");
 }
 
+/// The game's arguments: it runs until `stop` appears (at most a minute),
+/// however slow the machine, then exits with code 0.
+fn long_game(world: &World, stop: &Path) -> Vec<String> {
+    world.game_args(
+        PAGE,
+        &["--run-ms", "60000", "--stop-file", stop.to_str().unwrap()],
+    )
+}
+
+fn end_game(stop: &Path, game: &mut Child) -> std::process::ExitStatus {
+    std::fs::write(stop, b"").unwrap();
+    wait_child(game, LONG).expect("the game ends")
+}
+
 fn exit_reader(reader: &mut Reader) {
     signal(reader.0.id(), "TERM");
     wait_child(&mut reader.0, LONG).expect("the reader exits");
@@ -141,7 +155,8 @@ fn memmap_simd_after_the_bridge_is_reported_and_the_game_survives() {
         return;
     };
     world.write_profile(PAGE);
-    let mut game = world.run_wrapped(&world.game_args(PAGE, &["--run-ms", "9000"]), &[]);
+    let stop = world.root.join("stop");
+    let mut game = world.run_wrapped(&long_game(&world, &stop), &[]);
     let mut game_out = Output::of(&mut game);
     assert!(world.counter_moves().is_some(), "the game's data flows");
     assert_eq!(world.mapping_mode(), "shared");
@@ -196,7 +211,7 @@ fn memmap_simd_after_the_bridge_is_reported_and_the_game_survives() {
         "{deleted:#}"
     );
 
-    let exit = wait_child(&mut game, LONG).expect("the game ends");
+    let exit = end_game(&stop, &mut game);
     assert_eq!(exit.code(), Some(0), "{}", game_out.text());
 }
 
@@ -220,7 +235,8 @@ fn memmap_simd_before_a_copy_mode_session_is_reported_and_the_game_survives() {
     assert!(created.is_some(), "the reader made the file first");
 
     // The game makes its section before any bridge runs: copy mode.
-    let mut game = world.start_game(&world.game_args(PAGE, &["--run-ms", "8000"]));
+    let stop = world.root.join("stop");
+    let mut game = world.start_game(&long_game(&world, &stop));
     world.game_pid();
     std::thread::sleep(Duration::from_millis(500));
     let watch = world.watcher();
@@ -243,7 +259,7 @@ fn memmap_simd_before_a_copy_mode_session_is_reported_and_the_game_survives() {
     let (deleted, _) = problem_within(&world, "deleted", LONG).expect("in status too");
     assert_names_simd(&deleted);
 
-    let exit = wait_child(&mut game, LONG).expect("the game ends");
+    let exit = end_game(&stop, &mut game);
     assert_eq!(exit.code(), Some(0));
 }
 
@@ -279,7 +295,8 @@ fn nomemmap_simd_reads_the_games_values_and_bad_files_are_refused_clearly() {
     let mut reader = start_simd(&world, "nomemmap", &[]);
     let lines = lines_of(&mut reader.0);
 
-    let mut game = world.run_wrapped(&world.game_args(PAGE, &["--run-ms", "6000"]), &[]);
+    let stop = world.root.join("stop");
+    let mut game = world.run_wrapped(&long_game(&world, &stop), &[]);
     assert!(world.counter_moves().is_some(), "the game's data flows");
     let taken = std::fs::metadata(world.file()).unwrap();
     assert_eq!(taken.ino(), created.ino(), "the reader's file is used");
@@ -301,7 +318,7 @@ fn nomemmap_simd_reads_the_games_values_and_bad_files_are_refused_clearly() {
     assert!(session.get("problems").is_none(), "{session:#}");
     assert!(session.get("readers").is_none(), "{session:#}");
     exit_reader(&mut reader);
-    let exit = wait_child(&mut game, LONG).expect("the game ends");
+    let exit = end_game(&stop, &mut game);
     assert_eq!(exit.code(), Some(0));
 
     // A FIFO where the file goes (a reader or a script made it).

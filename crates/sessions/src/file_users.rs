@@ -115,6 +115,16 @@ pub fn readers_running(dir: &Path, also: &[PathBuf]) -> Vec<(FileUser, Vec<PathB
             continue;
         };
         let comm = comm.trim_end().to_string();
+        // The command line only of processes named like a reader (one read
+        // of `comm` each for the rest).
+        let first15 = |name: &str| name.bytes().take(15).collect::<Vec<u8>>();
+        if !catalog
+            .readers()
+            .iter()
+            .any(|r| first15(&r.process.comm) == first15(&comm))
+        {
+            continue;
+        }
         let words = cmdline_words(pid);
         let words: Vec<&str> = words.iter().map(String::as_str).collect();
         if catalog.identify(&comm, &words, None).is_none() {
