@@ -27,6 +27,7 @@ pub mod events;
 pub mod launch;
 pub mod process_scan;
 pub mod registry;
+pub mod replay;
 pub mod run_log;
 pub mod settings;
 pub mod status;
