@@ -26,6 +26,7 @@ pub mod ending;
 pub mod events;
 pub mod launch;
 pub mod process_scan;
+pub mod recording;
 pub mod registry;
 pub mod replay;
 pub mod run_log;

@@ -30,7 +30,16 @@ use std::io::Write;
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use bridgekeeper_capture::{CaptureHeader, MappingState, Sink};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::Sender;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use bridgekeeper_capture::{
+    CaptureHeader, CaptureReader, Command, MappingState, PlayError, PlayOptions, PlayReport,
+    Player, Sink,
+};
 use bridgekeeper_host::owned_files::{FileId, remove_if_same};
 use bridgekeeper_protocol::{
     Event, MappingMode, MappingName, MappingSize, MappingSpec, StatusLine, StopReason,
@@ -82,6 +91,9 @@ pub enum ReplayError {
     /// The registry cannot be written.
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    /// The play options are refused (a speed out of range).
+    #[error(transparent)]
+    Play(#[from] PlayError),
 }
 
 /// What a replay session is made of.
@@ -372,6 +384,153 @@ fn open_prepared(
             Ok((p.path.clone(), p.id, file))
         })
         .collect()
+}
+
+/// A replay playing on its own thread: send it [`Command`]s, then
+/// [`ReplayHandle::wait`] for it. The files and the record go when it ends.
+#[derive(Debug)]
+pub struct ReplayHandle {
+    record: SessionRecord,
+    commands: Sender<Command>,
+    thread: Option<JoinHandle<Result<PlayReport, PlayError>>>,
+    position: Arc<Position>,
+}
+
+/// Where a playing replay is, updated by its thread as frames go out.
+#[derive(Debug, Default)]
+pub struct Position {
+    /// Capture time of the frame written last, in ns.
+    pub time_ns: AtomicU64,
+    /// Number of the frame at the cursor, plus one (0 before the first).
+    pub frame: AtomicU64,
+}
+
+impl ReplayHandle {
+    /// Starts the replay session of `plan` and plays `reader` into it with
+    /// `options` on a new thread. It ends at the end of the capture (unless
+    /// looping), on [`Command::Stop`], or when its stop file appears
+    /// (`bridgekeeper stop <appid>`).
+    pub fn start(
+        registry: &Registry,
+        plan: &ReplayPlan,
+        reader: CaptureReader,
+        options: &PlayOptions,
+    ) -> Result<ReplayHandle, ReplayError> {
+        let mut player = Player::new(reader, options)?;
+        let mut session = ReplaySession::start(registry, plan, player.header())?;
+        let record = session.record().clone();
+        let position = Arc::new(Position::default());
+        let (commands, receiver) = std::sync::mpsc::channel();
+        let stop_file = registry.stop_file(&record.id);
+        let thread = {
+            let position = position.clone();
+            let stopper = commands.clone();
+            std::thread::Builder::new()
+                .name("replay".into())
+                .spawn(move || {
+                    let watch = StopFileWatch::spawn(stop_file, stopper);
+                    player.on_frame(move |frame, time| {
+                        position
+                            .frame
+                            .store(frame.map_or(0, |f| f + 1), Ordering::Relaxed);
+                        position
+                            .time_ns
+                            .store(time.as_nanos() as u64, Ordering::Relaxed);
+                    });
+                    let played = player.run(&mut session, &receiver);
+                    drop(watch);
+                    session.finish();
+                    played
+                })
+                .map_err(|source| {
+                    ReplayError::File(FileError::Io {
+                        path: plan.capture.clone(),
+                        source,
+                    })
+                })?
+        };
+        Ok(ReplayHandle {
+            record,
+            commands,
+            thread: Some(thread),
+            position,
+        })
+    }
+
+    /// The session's registry record.
+    pub fn record(&self) -> &SessionRecord {
+        &self.record
+    }
+
+    /// Sends a command to the player (ignored once it has ended).
+    pub fn send(&self, command: Command) {
+        let _ = self.commands.send(command);
+    }
+
+    /// Where the replay is.
+    pub fn position(&self) -> &Position {
+        &self.position
+    }
+
+    /// True once the replay has ended (its files are gone).
+    pub fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
+    /// Waits for the end of the replay.
+    pub fn wait(mut self) -> Result<PlayReport, PlayError> {
+        self.join()
+    }
+
+    fn join(&mut self) -> Result<PlayReport, PlayError> {
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            _ => Err(PlayError::Sink {
+                name: self.record.game.clone(),
+                source: std::io::Error::other("the replay thread ended abnormally"),
+            }),
+        }
+    }
+}
+
+impl Drop for ReplayHandle {
+    /// Stops the replay and waits for its files to go.
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            self.send(Command::Stop);
+            let _ = self.join();
+        }
+    }
+}
+
+/// Turns the appearance of a stop file into [`Command::Stop`].
+struct StopFileWatch {
+    done: Arc<AtomicBool>,
+}
+
+impl StopFileWatch {
+    fn spawn(file: PathBuf, commands: Sender<Command>) -> StopFileWatch {
+        let done = Arc::new(AtomicBool::new(false));
+        let flag = done.clone();
+        let _ = std::thread::Builder::new()
+            .name("replay-stop-file".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    if file.exists() {
+                        let _ = commands.send(Command::Stop);
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            });
+        StopFileWatch { done }
+    }
+}
+
+impl Drop for StopFileWatch {
+    fn drop(&mut self) {
+        self.done.store(true, Ordering::Relaxed);
+    }
 }
 
 #[cfg(test)]
