@@ -60,6 +60,29 @@ const START_FUEL_L: f64 = 35.0;
 /// km/h per 1000 rpm in gears 1 to 6.
 const GEARING: [f64; 6] = [12.0, 17.0, 21.5, 25.5, 29.5, 33.5];
 
+/// The bundled capture, as `scripts/make-demo` wrote it.
+pub const DEMO_CAPTURE: &[u8] = include_bytes!("../../assets/demo/acc-demo.bkcap");
+
+/// The name the bundled capture goes by in messages and the registry.
+pub const DEMO_NAME: &str = "/bridgekeeper/built-in/acc-demo.bkcap";
+
+/// A reader of the bundled capture.
+pub fn demo_reader() -> Result<bridgekeeper_capture::CaptureReader, CaptureError> {
+    bridgekeeper_capture::CaptureReader::from_bytes(
+        std::path::Path::new(DEMO_NAME),
+        DEMO_CAPTURE.to_vec(),
+    )
+}
+
+/// `plan` (a replay of the bundled capture) named as the demo.
+pub fn demo_plan(
+    plan: &bridgekeeper_sessions::replay::ReplayPlan,
+) -> bridgekeeper_sessions::replay::ReplayPlan {
+    let mut plan = plan.clone();
+    plan.game = format!("{} (demo)", plan.game.trim_end_matches(" (replay)"));
+    plan
+}
+
 /// Why the demo could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -268,8 +291,8 @@ pub fn write_demo<W: bridgekeeper_capture::CaptureOutput>(
             lap_start_ms = now_ms;
         }
         let kmh = speed * 3.6;
-        // Up at 8000 rpm, down below 4500.
-        while gear < 6 && kmh > GEARING[gear - 1] * 8.0 {
+        // Up at 7600 rpm, down below 4500.
+        while gear < 6 && kmh > GEARING[gear - 1] * 7.6 {
             gear += 1;
         }
         while gear > 1 && kmh < GEARING[gear - 1] * 4.5 {

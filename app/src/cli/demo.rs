@@ -6,13 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use bridgekeeper_capture::{CaptureError, CaptureReader, PlayOptions};
+use bridgekeeper_capture::PlayOptions;
 
-/// The bundled capture.
-pub const DEMO_CAPTURE: &[u8] = include_bytes!("../../../assets/demo/acc-demo.bkcap");
-
-/// The name the bundled capture goes by in messages and the registry.
-pub const DEMO_NAME: &str = "/bridgekeeper/built-in/acc-demo.bkcap";
+use crate::demo_sim::{DEMO_NAME, demo_plan, demo_reader};
 
 /// Arguments of `bridgekeeper demo`.
 #[derive(Debug, clap::Args)]
@@ -28,16 +24,15 @@ pub struct Args {
     pub dir: Option<PathBuf>,
 }
 
-/// A reader of the bundled capture.
-pub fn demo_reader() -> Result<CaptureReader, CaptureError> {
-    CaptureReader::from_bytes(Path::new(DEMO_NAME), DEMO_CAPTURE.to_vec())
-}
-
 /// Replays the bundled capture.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let reader = demo_reader()?;
-    let mut plan = super::replay::plan(Path::new(DEMO_NAME), &reader, args.dir, false);
-    plan.game = format!("{} (demo)", plan.game.trim_end_matches(" (replay)"));
+    let plan = demo_plan(&super::replay::plan(
+        Path::new(DEMO_NAME),
+        &reader,
+        args.dir,
+        false,
+    ));
     let options = PlayOptions {
         speed: args.speed,
         looping: !args.once,

@@ -1,7 +1,7 @@
 //! `bridgekeeper record`: records a live session's mappings into a capture
 //! file, and `record --info FILE` describes one.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -43,7 +43,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let registry = Registry::for_user();
     registry.check()?;
     let session = recording::find_session(&registry, &what)?;
-    let output = args.output.unwrap_or_else(|| default_name(&session.profile));
+    let output = args
+        .output
+        .unwrap_or_else(|| recording::capture_name(Path::new(""), &session));
     let stop = Arc::new(AtomicBool::new(false));
     super::signals::stop_on_signals(&stop)?;
     eprintln!(
@@ -82,24 +84,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         summary.polls.skipped
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// `<profile>-<YYYYmmdd-HHMMSS>.bkcap`.
-fn default_name(profile: &str) -> PathBuf {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
-    let stamp: String = bridgekeeper_capture::rfc3339_utc(now)
-        .chars()
-        .take(19)
-        .filter(|c| c.is_ascii_digit() || *c == 'T')
-        .map(|c| if c == 'T' { '-' } else { c })
-        .collect();
-    let base = if profile.is_empty() { "capture" } else { profile };
-    PathBuf::from(format!(
-        "{base}-{stamp}.{}",
-        bridgekeeper_capture::FILE_EXTENSION
-    ))
 }
 
 /// Parses `90`, `90s`, `5m`, `1h`, `250ms`.

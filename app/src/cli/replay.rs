@@ -49,16 +49,11 @@ pub fn plan(
     dir: Option<PathBuf>,
     keep_files: bool,
 ) -> ReplayPlan {
-    let dir = dir.unwrap_or_else(default_dir);
+    let dir = dir.unwrap_or_else(bridgekeeper_sessions::replay::default_dir);
     let dir = std::path::absolute(&dir).unwrap_or(dir);
     let mut plan = ReplayPlan::new(file, reader.header(), &dir);
     plan.keep_files = keep_files;
     plan
-}
-
-/// `$BRIDGEKEEPER_SHM_DIR` or `/dev/shm`, as for sessions.
-fn default_dir() -> PathBuf {
-    std::env::var_os("BRIDGEKEEPER_SHM_DIR").map_or_else(|| PathBuf::from("/dev/shm"), Into::into)
 }
 
 /// Plays `reader` as the replay session of `plan` until its end, Ctrl-C or

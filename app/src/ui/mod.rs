@@ -26,6 +26,8 @@ pub mod games_panel;
 pub mod inspector;
 pub mod keys;
 pub mod profile_editor;
+pub mod recordings;
+pub mod replays_panel;
 pub mod sessions_panel;
 pub mod settings_panel;
 
@@ -35,6 +37,7 @@ use crate::actions::{self, Action};
 use crate::state::{SharedState, lock};
 use games_panel::GamesPanel;
 use inspector::Inspector;
+use replays_panel::{ReplaysPanel, Source};
 use sessions_panel::SessionsPanel;
 use settings_panel::SettingsPanel;
 
@@ -52,6 +55,12 @@ pub enum Request {
         /// The profile id, for the mapping's layout.
         profile: String,
     },
+    /// Start recording a session (by id).
+    Record(String),
+    /// Stop recording a session (by id).
+    StopRecording(String),
+    /// Play the built-in demo capture and show the sessions.
+    TryDemo,
 }
 
 /// The window's tabs.
@@ -65,6 +74,8 @@ pub enum Tab {
     Inspector,
     /// Settings.
     Settings,
+    /// Capture files played back, and recordings.
+    Replays,
 }
 
 /// The window's content: tabs and their panels.
@@ -80,6 +91,8 @@ pub struct BridgekeeperApp {
     pub sessions: SessionsPanel,
     /// Settings.
     pub settings: SettingsPanel,
+    /// Replays and recordings.
+    pub replays: ReplaysPanel,
     /// The inspector, once a mapping was opened.
     pub inspector: Option<Inspector>,
     /// Whether a text field had the focus at the end of the last frame
@@ -96,6 +109,7 @@ impl BridgekeeperApp {
             games: GamesPanel::default(),
             sessions: SessionsPanel::default(),
             settings: SettingsPanel::default(),
+            replays: ReplaysPanel::default(),
             inspector: None,
             typing: false,
         }
@@ -150,7 +164,27 @@ impl BridgekeeperApp {
                     path,
                     profile,
                 } => self.inspect(&title, path, &profile),
+                Request::Record(id) => {
+                    let line = match self.replays.recordings.start(&self.registry(), &id) {
+                        Ok(file) => format!("recording session {id} into {}", file.display()),
+                        Err(err) => format!("cannot record session {id}: {err}"),
+                    };
+                    lock(&self.shared).log.push_back(line);
+                }
+                Request::StopRecording(id) => self.replays.recordings.stop(&id),
+                Request::TryDemo => {
+                    self.replays.play(self.registry(), Source::Demo);
+                    self.tab = Tab::Sessions;
+                }
             }
+        }
+    }
+
+    /// The session registry the app uses.
+    pub fn registry(&self) -> bridgekeeper_sessions::Registry {
+        match &lock(&self.shared).env.sessions {
+            Ok(config) => config.registry.clone(),
+            Err(_) => bridgekeeper_sessions::Registry::for_user(),
         }
     }
 
@@ -213,6 +247,12 @@ impl BridgekeeperApp {
                     .id_salt("tab")
                     .auto_shrink([false, false])
                     .show(ui, |ui| {
+                        if tab == Tab::Replays {
+                            let registry = self.registry();
+                            self.replays.ui(ui, &registry);
+                            return;
+                        }
+                        self.sessions.recording = self.replays.recordings.recording_ids();
                         let mut state = lock(&self.shared);
                         requests = match tab {
                             Tab::Games => self.games.ui(ui, &state),

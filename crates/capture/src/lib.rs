@@ -56,6 +56,7 @@ mod error;
 pub mod format;
 mod header;
 mod lateness;
+pub mod phase;
 mod layout;
 mod player;
 mod poll;

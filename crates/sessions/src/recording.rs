@@ -90,6 +90,35 @@ pub struct RecordSummary {
     pub session: String,
 }
 
+/// Where the desktop app puts recordings:
+/// `$XDG_DATA_HOME/bridgekeeper/captures` (`~/.local/share/...`).
+pub fn default_capture_dir() -> Option<PathBuf> {
+    directories::BaseDirs::new().map(|d| d.data_local_dir().join("bridgekeeper").join("captures"))
+}
+
+/// A new capture file name for `record` in `dir`:
+/// `<profile>-<YYYYmmdd-HHMMSS>.bkcap`.
+pub fn capture_name(dir: &Path, record: &SessionRecord) -> PathBuf {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let stamp: String = bridgekeeper_capture::rfc3339_utc(now)
+        .chars()
+        .take(19)
+        .filter(|c| c.is_ascii_digit() || *c == 'T')
+        .map(|c| if c == 'T' { '-' } else { c })
+        .collect();
+    let base = if record.profile.is_empty() {
+        "capture"
+    } else {
+        &record.profile
+    };
+    dir.join(format!(
+        "{base}-{stamp}.{}",
+        bridgekeeper_capture::FILE_EXTENSION
+    ))
+}
+
 /// The running session `what` names: a session id, or an appid (its
 /// newest running session).
 pub fn find_session(registry: &Registry, what: &str) -> Result<SessionRecord, RecordError> {

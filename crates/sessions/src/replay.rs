@@ -132,6 +132,12 @@ impl ReplayPlan {
     }
 }
 
+/// The folder replays write into unless told otherwise: the sessions'
+/// folder, `$BRIDGEKEEPER_SHM_DIR` or `/dev/shm`.
+pub fn default_dir() -> PathBuf {
+    std::env::var_os("BRIDGEKEEPER_SHM_DIR").map_or_else(|| PathBuf::from("/dev/shm"), Into::into)
+}
+
 /// A running replay session: its record and its open files.
 #[derive(Debug)]
 pub struct ReplaySession {
