@@ -9,7 +9,7 @@
 //!
 //! Everything can be done from the keyboard: Tab and Shift+Tab move between
 //! controls in reading order, Enter or Space presses the focused one,
-//! Ctrl+1 … Ctrl+4 open the tabs ([`keys`]), Escape leaves a text field
+//! Ctrl+1 … Ctrl+5 open the tabs ([`keys`]), Escape leaves a text field
 //! and then closes the profile editor or the inspector. Buttons, images and
 //! state chips carry labels a screen reader reads (AccessKit): "Attach
 //! Assetto Corsa", "Assetto Corsa header image", "Assetto Corsa: bridged
@@ -37,7 +37,7 @@ use crate::actions::{self, Action};
 use crate::state::{SharedState, lock};
 use games_panel::GamesPanel;
 use inspector::Inspector;
-use replays_panel::{ReplaysPanel, Source};
+use replays_panel::{ReplaysPanel, Source, Target};
 use sessions_panel::SessionsPanel;
 use settings_panel::SettingsPanel;
 
@@ -173,7 +173,7 @@ impl BridgekeeperApp {
                 }
                 Request::StopRecording(id) => self.replays.recordings.stop(&id),
                 Request::TryDemo => {
-                    self.replays.play(self.registry(), Source::Demo);
+                    self.replays.play(self.replay_target(), Source::Demo);
                     self.tab = Tab::Sessions;
                 }
             }
@@ -182,9 +182,21 @@ impl BridgekeeperApp {
 
     /// The session registry the app uses.
     pub fn registry(&self) -> bridgekeeper_sessions::Registry {
+        self.replay_target().registry
+    }
+
+    /// Where replays go: the sessions' registry and backing-file folder
+    /// (this user's, by the environment, when sessions cannot start).
+    pub fn replay_target(&self) -> Target {
         match &lock(&self.shared).env.sessions {
-            Ok(config) => config.registry.clone(),
-            Err(_) => bridgekeeper_sessions::Registry::for_user(),
+            Ok(config) => Target {
+                registry: config.registry.clone(),
+                dir: config.shm_dir.clone(),
+            },
+            Err(_) => Target {
+                registry: bridgekeeper_sessions::Registry::for_user(),
+                dir: bridgekeeper_sessions::replay::default_dir(),
+            },
         }
     }
 
@@ -248,8 +260,8 @@ impl BridgekeeperApp {
                     .auto_shrink([false, false])
                     .show(ui, |ui| {
                         if tab == Tab::Replays {
-                            let registry = self.registry();
-                            self.replays.ui(ui, &registry);
+                            let target = self.replay_target();
+                            self.replays.ui(ui, &target);
                             return;
                         }
                         self.sessions.recording = self.replays.recordings.recording_ids();
@@ -266,7 +278,7 @@ impl BridgekeeperApp {
         self.typing = ui.ctx().text_edit_focused();
     }
 
-    /// The window's keys: Ctrl+1 … Ctrl+4 for the tabs, Escape to close
+    /// The window's keys: Ctrl+1 … Ctrl+5 for the tabs, Escape to close
     /// the profile editor or the inspector (a text field with the focus
     /// takes the first Escape, to give the focus up).
     fn keys(&mut self, ui: &mut egui::Ui) {

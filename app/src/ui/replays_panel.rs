@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use bridgekeeper_capture::{CaptureReader, Command, PlayOptions};
 use bridgekeeper_sessions::Registry;
-use bridgekeeper_sessions::replay::{ReplayHandle, ReplayPlan, default_dir};
+use bridgekeeper_sessions::replay::{ReplayHandle, ReplayPlan};
 
 use super::recordings::Recordings;
 
@@ -81,12 +81,21 @@ impl Default for ReplaysPanel {
     }
 }
 
+/// Where replays go: the app's session registry and backing-file folder.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The session registry.
+    pub registry: Registry,
+    /// The folder of the files (the sessions' `/dev/shm`).
+    pub dir: PathBuf,
+}
+
 /// Opens `source` and starts its replay session in the registry.
-pub fn start(registry: &Registry, source: &Source, options: &PlayOptions) -> Result<Playing, String> {
+pub fn start(target: &Target, source: &Source, options: &PlayOptions) -> Result<Playing, String> {
     let (reader, plan, name) = match source {
         Source::File(path) => {
             let reader = CaptureReader::open(path).map_err(|e| e.to_string())?;
-            let plan = ReplayPlan::new(path, reader.header(), &default_dir());
+            let plan = ReplayPlan::new(path, reader.header(), &target.dir);
             (reader, plan, path.display().to_string())
         }
         Source::Demo => {
@@ -94,13 +103,14 @@ pub fn start(registry: &Registry, source: &Source, options: &PlayOptions) -> Res
             let plan = crate::demo_sim::demo_plan(&ReplayPlan::new(
                 Path::new(crate::demo_sim::DEMO_NAME),
                 reader.header(),
-                &default_dir(),
+                &target.dir,
             ));
             (reader, plan, "the built-in demo".to_string())
         }
     };
     let (frames, duration) = (reader.frame_count(), reader.duration());
-    let handle = ReplayHandle::start(registry, &plan, reader, options).map_err(|e| e.to_string())?;
+    let handle =
+        ReplayHandle::start(&target.registry, &plan, reader, options).map_err(|e| e.to_string())?;
     Ok(Playing {
         handle,
         name,
@@ -112,7 +122,7 @@ pub fn start(registry: &Registry, source: &Source, options: &PlayOptions) -> Res
 
 impl ReplaysPanel {
     /// Starts playing `source` (stopping what plays now) on a worker thread.
-    pub fn play(&mut self, registry: Registry, source: Source) {
+    pub fn play(&mut self, target: Target, source: Source) {
         self.playing = None;
         self.error = None;
         self.ended = None;
@@ -124,7 +134,7 @@ impl ReplaysPanel {
         let (sender, receiver) = std::sync::mpsc::channel();
         self.starting = Some(receiver);
         std::thread::spawn(move || {
-            let _ = sender.send(start(&registry, &source, &options));
+            let _ = sender.send(start(&target, &source, &options));
         });
     }
 
@@ -184,7 +194,7 @@ impl ReplaysPanel {
     }
 
     /// Draws the panel.
-    pub fn ui(&mut self, ui: &mut egui::Ui, registry: &Registry) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, target: &Target) {
         self.poll();
         ui.heading("Replays");
         ui.label(
@@ -203,10 +213,10 @@ impl ReplaysPanel {
                 .add_enabled(!path.is_empty(), egui::Button::new("Open and play"))
                 .clicked()
             {
-                self.play(registry.clone(), Source::File(PathBuf::from(path)));
+                self.play(target.clone(), Source::File(PathBuf::from(path)));
             }
             if ui.button("Play the demo").clicked() {
-                self.play(registry.clone(), Source::Demo);
+                self.play(target.clone(), Source::Demo);
             }
         });
         ui.horizontal(|ui| {
@@ -235,7 +245,7 @@ impl ReplaysPanel {
             ui.label(ended);
         }
         self.controls(ui);
-        self.recordings_ui(ui, registry);
+        self.recordings_ui(ui, target);
     }
 
     fn controls(&mut self, ui: &mut egui::Ui) {
@@ -296,7 +306,7 @@ impl ReplaysPanel {
         }
     }
 
-    fn recordings_ui(&mut self, ui: &mut egui::Ui, registry: &Registry) {
+    fn recordings_ui(&mut self, ui: &mut egui::Ui, target: &Target) {
         if self.recordings.done.is_empty() {
             return;
         }
@@ -313,7 +323,7 @@ impl ReplaysPanel {
         }
         if let Some(file) = open {
             self.path = file.display().to_string();
-            self.play(registry.clone(), Source::File(file));
+            self.play(target.clone(), Source::File(file));
         }
     }
 }
