@@ -100,12 +100,12 @@ fn the_demo_starts_from_the_games_tab_and_steps_frame_by_frame() {
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(packet_id(&physics).unwrap(), paused, "paused");
     for step in 1..=3 {
-        h.get_by_label("Frame ▶").click();
+        h.get_by_label("Next frame").click();
         h.run_steps(2);
         wait_for(WAIT, || packet_id(&physics).filter(|&p| p == paused + step))
             .unwrap_or_else(|| panic!("step {step}: {:?}", packet_id(&physics)));
     }
-    h.get_by_label("◀ Frame").click();
+    h.get_by_label("Previous frame").click();
     h.run_steps(2);
     wait_for(WAIT, || packet_id(&physics).filter(|&p| p == paused + 2)).expect("a step back");
 

@@ -278,10 +278,10 @@ impl ReplaysPanel {
                 } else if ui.button("Pause").clicked() {
                     command = Some(Command::Pause);
                 }
-                if ui.button("◀ Frame").on_hover_text("pause and go back one frame").clicked() {
+                if ui.button("Previous frame").on_hover_text("pause and go back one frame").clicked() {
                     command = Some(Command::StepBack);
                 }
-                if ui.button("Frame ▶").on_hover_text("pause and play one frame").clicked() {
+                if ui.button("Next frame").on_hover_text("pause and play one frame").clicked() {
                     command = Some(Command::Step);
                 }
                 if ui.button("Stop replay").clicked() {
