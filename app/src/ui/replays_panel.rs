@@ -108,6 +108,10 @@ pub fn start(target: &Target, source: &Source, options: &PlayOptions) -> Result<
             (reader, plan, "the built-in demo".to_string())
         }
     };
+    let catalog = bridgekeeper_profiles::Catalog::load(
+        bridgekeeper_profiles::default_user_dir().as_deref(),
+    );
+    let plan = plan.with_profile_rules(&catalog);
     let (frames, duration) = (reader.frame_count(), reader.duration());
     let handle =
         ReplayHandle::start(&target.registry, &plan, reader, options).map_err(|e| e.to_string())?;

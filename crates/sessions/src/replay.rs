@@ -41,6 +41,7 @@ use bridgekeeper_capture::{
     Player, Sink,
 };
 use bridgekeeper_host::owned_files::{FileId, remove_if_same};
+use bridgekeeper_profiles::{Catalog, SizeBounds};
 use bridgekeeper_protocol::{
     Event, MappingMode, MappingName, MappingSize, MappingSpec, StatusLine, StopReason,
 };
@@ -91,6 +92,24 @@ pub enum ReplayError {
     /// The registry cannot be written.
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    /// A mapping's size breaks the size rule of the capture's profile.
+    #[error(
+        "{capture}: mapping {name} is {size} bytes, but profile {profile} allows {bounds}: \
+         readers of it would crash (SIGBUS) or lose pages. Record it again with this profile, \
+         or fix the profile's size for it"
+    )]
+    SizeRule {
+        /// The capture file.
+        capture: PathBuf,
+        /// The mapping.
+        name: String,
+        /// Its size in the capture.
+        size: u64,
+        /// The profile's id.
+        profile: String,
+        /// The allowed sizes, in words.
+        bounds: String,
+    },
     /// The play options are refused (a speed out of range).
     #[error(transparent)]
     Play(#[from] PlayError),
@@ -111,6 +130,9 @@ pub struct ReplayPlan {
     pub appid: u32,
     /// Profile id shown (the capture's, or empty).
     pub profile: String,
+    /// The size rule of the capture's profile for each of its mappings the
+    /// profile knows (see [`ReplayPlan::with_profile_rules`]).
+    pub size_rules: Vec<(String, SizeBounds)>,
 }
 
 impl ReplayPlan {
@@ -128,7 +150,45 @@ impl ReplayPlan {
             game: format!("{game} (replay)"),
             appid: header.appid.unwrap_or(0),
             profile: header.profile.clone().unwrap_or_default(),
+            size_rules: Vec::new(),
         }
+    }
+
+    /// Takes the size rules of the capture's profile from `catalog`, so
+    /// that a capture whose sizes break them (an older profile, another
+    /// tool's file) is refused before any reader maps its files.
+    pub fn with_profile_rules(mut self, catalog: &Catalog) -> ReplayPlan {
+        if let Some(entry) = catalog.get(&self.profile) {
+            self.size_rules = entry
+                .profile
+                .mappings
+                .iter()
+                .map(|m| (m.name.win32().to_string(), m.size_bounds()))
+                .collect();
+        }
+        self
+    }
+
+    fn check_sizes(&self, header: &CaptureHeader) -> Result<(), ReplayError> {
+        for m in &header.mappings {
+            let Some((_, bounds)) = self.size_rules.iter().find(|(name, _)| *name == m.name)
+            else {
+                continue;
+            };
+            if !bounds.allows(m.size) {
+                return Err(ReplayError::SizeRule {
+                    capture: self.capture.clone(),
+                    name: m.name.clone(),
+                    size: m.size,
+                    profile: self.profile.clone(),
+                    bounds: match bounds.max {
+                        Some(max) => format!("{} to {max} bytes", bounds.min),
+                        None => format!("at least {} bytes", bounds.min),
+                    },
+                });
+            }
+        }
+        Ok(())
     }
 }
 
@@ -158,6 +218,7 @@ impl ReplaySession {
         if !is_clean_absolute(&plan.dir) {
             return Err(ReplayError::Folder(plan.dir.clone()));
         }
+        plan.check_sizes(header)?;
         let specs = specs_of(&plan.capture, header)?;
         let files: Vec<PathBuf> = specs
             .iter()
@@ -582,6 +643,20 @@ mod tests {
         session.finish();
         assert!(!page.exists() && !dir.join("acpmf_physics").exists());
         assert!(registry.list().0.is_empty());
+    }
+
+    #[test]
+    fn a_capture_that_breaks_its_profiles_size_rule_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let registry = Registry::new(&tmp.path().join("run"));
+        let mut header = CaptureHeader::new([("acpmf_physics".to_string(), 100)]);
+        header.profile = Some("assetto-corsa-competizione".into());
+        let plan = ReplayPlan::new(&tmp.path().join("x.bkcap"), &header, tmp.path())
+            .with_profile_rules(&Catalog::builtin());
+        let err = ReplaySession::start(&registry, &plan, &header).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("acpmf_physics is 100 bytes") && text.contains("800 to 4096"), "{text}");
+        assert!(!tmp.path().join("acpmf_physics").exists());
     }
 
     #[test]
