@@ -64,7 +64,10 @@ fn a_recorded_wine_session_replays_its_bytes_and_never_into_the_live_one() {
     let mut counters = Vec::new();
     while reader.next_frame().unwrap().is_some() {
         let page = reader.mapping(0);
-        assert_eq!(u32::from_le_bytes(page[..4].try_into().unwrap()), GAME_MAGIC);
+        assert_eq!(
+            u32::from_le_bytes(page[..4].try_into().unwrap()),
+            GAME_MAGIC
+        );
         counters.push(u32::from_le_bytes(page[4..8].try_into().unwrap()));
     }
     assert!(counters.len() > 20, "{} frames", counters.len());

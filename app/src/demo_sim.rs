@@ -133,10 +133,9 @@ struct Page<'a> {
 
 impl Page<'_> {
     fn put(&mut self, name: &str, values: &[f64]) -> Result<(), DemoError> {
-        let field = self
-            .layout
-            .field(name)
-            .ok_or_else(|| DemoError::Profile(format!("has no field {name} in {}", self.layout.id)))?;
+        let field = self.layout.field(name).ok_or_else(|| {
+            DemoError::Profile(format!("has no field {name} in {}", self.layout.id))
+        })?;
         let (scalar, count) = match field.ty {
             FieldType::Scalar(s) => (s, 1),
             FieldType::Array(s, n) => (s, n),
@@ -162,12 +161,13 @@ impl Page<'_> {
     }
 
     fn text(&mut self, name: &str, text: &str) -> Result<(), DemoError> {
-        let field = self
-            .layout
-            .field(name)
-            .ok_or_else(|| DemoError::Profile(format!("has no field {name} in {}", self.layout.id)))?;
+        let field = self.layout.field(name).ok_or_else(|| {
+            DemoError::Profile(format!("has no field {name} in {}", self.layout.id))
+        })?;
         let FieldType::Utf16(units) = field.ty else {
-            return Err(DemoError::Profile(format!("field {name} is not utf16 text")));
+            return Err(DemoError::Profile(format!(
+                "field {name} is not utf16 text"
+            )));
         };
         let out = &mut self.bytes[field.offset..field.offset + 2 * units];
         out.fill(0);
@@ -186,8 +186,11 @@ fn lap_text(ms: u64) -> String {
 /// The pages of the demo profile in header order, with their layouts.
 fn pages(profile: &Profile) -> Result<(CaptureHeader, Vec<Option<&Layout>>), DemoError> {
     let mappings: Vec<_> = profile.default_mappings().collect();
-    let mut header =
-        CaptureHeader::new(mappings.iter().map(|m| (m.name.to_string(), m.size.bytes())));
+    let mut header = CaptureHeader::new(
+        mappings
+            .iter()
+            .map(|m| (m.name.to_string(), m.size.bytes())),
+    );
     header.game = Some(profile.name.clone());
     header.appid = profile.appids.first().copied();
     header.profile = Some(profile.id.clone());
@@ -287,7 +290,11 @@ pub fn write_demo<W: bridgekeeper_capture::CaptureOutput>(
         if distance >= lap_len * f64::from(lap + 1) {
             lap += 1;
             last_ms = now_ms - lap_start_ms;
-            best_ms = if best_ms == 0 { last_ms } else { best_ms.min(last_ms) };
+            best_ms = if best_ms == 0 {
+                last_ms
+            } else {
+                best_ms.min(last_ms)
+            };
             lap_start_ms = now_ms;
         }
         let kmh = speed * 3.6;
@@ -321,13 +328,20 @@ pub fn write_demo<W: bridgekeeper_capture::CaptureOutput>(
         physics.put("steerAngle", &[steer])?;
         physics.put("speedKmh", &[kmh])?;
         physics.put("velocity", &[0.0, 0.0, speed])?;
-        let lateral = if corner { speed * speed / 120.0 / 9.81 } else { 0.0 };
+        let lateral = if corner {
+            speed * speed / 120.0 / 9.81
+        } else {
+            0.0
+        };
         physics.put("accG", &[lateral, 0.0, accel / 9.81])?;
         physics.put("wheelsPressure", &[27.6, 27.6, 27.4, 27.4])?;
         let wheel = speed / 0.34;
         physics.put("wheelAngularSpeed", &[wheel, wheel, wheel, wheel])?;
         physics.put("tyreCoreTemperature", &[78.0, 78.0, 80.0, 80.0])?;
-        physics.put("heading", &[(distance / lap_len * std::f64::consts::TAU) % std::f64::consts::TAU])?;
+        physics.put(
+            "heading",
+            &[(distance / lap_len * std::f64::consts::TAU) % std::f64::consts::TAU],
+        )?;
         physics.put("airTemp", &[24.0])?;
         physics.put("roadTemp", &[31.0])?;
         physics.put("clutch", &[if speed == 0.0 { 1.0 } else { 0.0 }])?;

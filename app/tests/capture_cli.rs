@@ -136,7 +136,10 @@ fn the_demo_serves_the_recorded_frames_and_leaves_nothing() {
                 "acpmf_static" => Some(statics.as_slice()),
                 _ => None,
             });
-            assert_eq!(values.status.as_ref().unwrap().label.as_deref(), Some("live"));
+            assert_eq!(
+                values.status.as_ref().unwrap().label.as_deref(),
+                Some("live")
+            );
             assert_eq!(values.max_rpm, Some(8500.0));
             let speed = values.speed_kmh.unwrap();
             assert!((0.0..=270.0).contains(&speed), "{values:?}");
@@ -146,7 +149,10 @@ fn the_demo_serves_the_recorded_frames_and_leaves_nothing() {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    assert!(matched >= 100, "{matched} of 200 reads were a recorded frame");
+    assert!(
+        matched >= 100,
+        "{matched} of 200 reads were a recorded frame"
+    );
     assert!(moving > 0, "the car moves");
 
     // A second replay of the same files is refused, naming them and the fix.
@@ -187,7 +193,11 @@ fn the_demo_capture_drives_laps_the_dashboard_reads() {
         reader.seek_frame(index).unwrap();
         let pages: Vec<Vec<u8>> = (0..4).map(|m| reader.mapping(m).to_vec()).collect();
         let values = dashboard.read(|name| {
-            let at = reader.header().mappings.iter().position(|m| m.name == name)?;
+            let at = reader
+                .header()
+                .mappings
+                .iter()
+                .position(|m| m.name == name)?;
             Some(pages[at].as_slice())
         });
         top = top.max(values.speed_kmh.unwrap());
@@ -307,7 +317,9 @@ fn counters(path: &Path) -> Vec<u32> {
     let mut reader = CaptureReader::open(path).unwrap();
     let mut seen = Vec::new();
     while reader.next_frame().unwrap().is_some() {
-        seen.push(u32::from_le_bytes(reader.mapping(0)[..4].try_into().unwrap()));
+        seen.push(u32::from_le_bytes(
+            reader.mapping(0)[..4].try_into().unwrap(),
+        ));
     }
     seen
 }
@@ -318,7 +330,10 @@ fn counters(path: &Path) -> Vec<u32> {
 fn record_follows_a_restarted_session_and_info_describes_the_file() {
     let env = Env::new("record");
     let first = FakeGame::start(&env, "4321-first", 4321);
-    let (counter, stop) = (Arc::new(AtomicU32::new(0)), Arc::new(AtomicBool::new(false)));
+    let (counter, stop) = (
+        Arc::new(AtomicU32::new(0)),
+        Arc::new(AtomicBool::new(false)),
+    );
     write_counter(env.shm.file("page"), counter.clone(), stop.clone());
     let out_file = env.runtime.path().join("out.bkcap");
     let recorder = env.spawn(&[
@@ -349,8 +364,16 @@ fn record_follows_a_restarted_session_and_info_describes_the_file() {
     let seen = counters(&out_file);
     let before: Vec<u32> = seen.iter().copied().filter(|&c| c < 1_000_000).collect();
     let after: Vec<u32> = seen.iter().copied().filter(|&c| c > 1_000_000).collect();
-    assert!(before.len() > 200, "{} frames of the first session", before.len());
-    assert!(after.len() > 200, "{} frames of the second session", after.len());
+    assert!(
+        before.len() > 200,
+        "{} frames of the first session",
+        before.len()
+    );
+    assert!(
+        after.len() > 200,
+        "{} frames of the second session",
+        after.len()
+    );
     // At 333 Hz polled at 1 kHz, hardly an update is lost.
     let span = before.last().unwrap() - before.first().unwrap() + 1;
     assert!(
@@ -362,7 +385,13 @@ fn record_follows_a_restarted_session_and_info_describes_the_file() {
     let info = env.run(&["record", "--info", out_file.to_str().unwrap()]);
     let info_text = text(&info);
     assert!(info.status.success(), "{info_text}");
-    for expected in ["Fake Sim", "fake-sim", "Proton 9.0", "page", "ended cleanly"] {
+    for expected in [
+        "Fake Sim",
+        "fake-sim",
+        "Proton 9.0",
+        "page",
+        "ended cleanly",
+    ] {
         assert!(info_text.contains(expected), "{expected} in {info_text}");
     }
 }
@@ -373,7 +402,10 @@ fn record_follows_a_restarted_session_and_info_describes_the_file() {
 fn a_killed_recorder_leaves_a_readable_file() {
     let env = Env::new("killed");
     let game = FakeGame::start(&env, "77-killed", 77);
-    let (counter, stop) = (Arc::new(AtomicU32::new(0)), Arc::new(AtomicBool::new(false)));
+    let (counter, stop) = (
+        Arc::new(AtomicU32::new(0)),
+        Arc::new(AtomicBool::new(false)),
+    );
     write_counter(env.shm.file("page"), counter, stop.clone());
     let out_file = env.runtime.path().join("killed.bkcap");
     let mut recorder = env.spawn(&["record", &game.record.id, "-o", out_file.to_str().unwrap()]);
@@ -387,7 +419,11 @@ fn a_killed_recorder_leaves_a_readable_file() {
     stop.store(true, Ordering::Relaxed);
     game.end();
     let reader = CaptureReader::open(&out_file).unwrap();
-    assert!(reader.duration() >= Duration::from_secs(1), "{:?}", reader.duration());
+    assert!(
+        reader.duration() >= Duration::from_secs(1),
+        "{:?}",
+        reader.duration()
+    );
     let info = env.run(&["record", "--info", out_file.to_str().unwrap()]);
     assert!(info.status.success(), "{}", text(&info));
     assert!(counters(&out_file).len() > 200);

@@ -5,9 +5,9 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::time::Duration;
 
+use bridgekeeper::actions;
 use bridgekeeper::state::{DesktopState, Env, lock};
 use bridgekeeper::ui::{BridgekeeperApp, Tab};
-use bridgekeeper::actions;
 use bridgekeeper_bridge_client::BridgeFiles;
 use bridgekeeper_host::program::Program;
 use bridgekeeper_sessions::settings::Settings;
@@ -78,11 +78,18 @@ fn the_demo_starts_from_the_games_tab_and_steps_frame_by_frame() {
     h.get_by_label("Try the demo").click();
     h.run_steps(2);
     h.state_mut().replays.wait_started(WAIT);
-    assert!(h.state().replays.playing.is_some(), "{:?}", h.state().replays.error);
+    assert!(
+        h.state().replays.playing.is_some(),
+        "{:?}",
+        h.state().replays.error
+    );
     assert_eq!(h.state().tab, Tab::Sessions);
     actions::refresh_sessions(&h.state().shared);
     h.run_steps(2);
-    assert!(has(&h, "Assetto Corsa Competizione (demo)"), "the Sessions tab lists it");
+    assert!(
+        has(&h, "Assetto Corsa Competizione (demo)"),
+        "the Sessions tab lists it"
+    );
     assert!(has(&h, "replay session"));
     {
         let state = lock(&h.state().shared);

@@ -51,9 +51,8 @@ pub fn plan(
 ) -> ReplayPlan {
     let dir = dir.unwrap_or_else(bridgekeeper_sessions::replay::default_dir);
     let dir = std::path::absolute(&dir).unwrap_or(dir);
-    let catalog = bridgekeeper_profiles::Catalog::load(
-        bridgekeeper_profiles::default_user_dir().as_deref(),
-    );
+    let catalog =
+        bridgekeeper_profiles::Catalog::load(bridgekeeper_profiles::default_user_dir().as_deref());
     let mut plan = ReplayPlan::new(file, reader.header(), &dir).with_profile_rules(&catalog);
     plan.keep_files = keep_files;
     plan

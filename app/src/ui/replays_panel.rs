@@ -108,9 +108,8 @@ pub fn start(target: &Target, source: &Source, options: &PlayOptions) -> Result<
             (reader, plan, "the built-in demo".to_string())
         }
     };
-    let catalog = bridgekeeper_profiles::Catalog::load(
-        bridgekeeper_profiles::default_user_dir().as_deref(),
-    );
+    let catalog =
+        bridgekeeper_profiles::Catalog::load(bridgekeeper_profiles::default_user_dir().as_deref());
     let plan = plan.with_profile_rules(&catalog);
     let (frames, duration) = (reader.frame_count(), reader.duration());
     let handle =
@@ -183,7 +182,10 @@ impl ReplaysPanel {
                 Err(TryRecvError::Disconnected) => self.starting = None,
             }
         }
-        if self.playing.as_ref().is_some_and(|p| p.handle.is_finished())
+        if self
+            .playing
+            .as_ref()
+            .is_some_and(|p| p.handle.is_finished())
             && let Some(playing) = self.playing.take()
         {
             self.ended = Some(match playing.handle.wait() {
@@ -282,10 +284,18 @@ impl ReplaysPanel {
                 } else if ui.button("Pause").clicked() {
                     command = Some(Command::Pause);
                 }
-                if ui.button("Previous frame").on_hover_text("pause and go back one frame").clicked() {
+                if ui
+                    .button("Previous frame")
+                    .on_hover_text("pause and go back one frame")
+                    .clicked()
+                {
                     command = Some(Command::StepBack);
                 }
-                if ui.button("Next frame").on_hover_text("pause and play one frame").clicked() {
+                if ui
+                    .button("Next frame")
+                    .on_hover_text("pause and play one frame")
+                    .clicked()
+                {
                     command = Some(Command::Step);
                 }
                 if ui.button("Stop replay").clicked() {

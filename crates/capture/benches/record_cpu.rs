@@ -1,5 +1,6 @@
 //! Bench command: the recorder's real cost. The `Sampler` polls three
-//! ACC-shaped files in /dev/shm at the default 1 kHz while another thread
+//! ACC-shaped files in /dev/shm (1 kHz, locked to the physics page's
+//! cadence once it is steady, as `record` does) while another thread
 //! rewrites the physics page at 333 Hz and the graphics page at 60 Hz; the
 //! recorder thread's CPU time (user + system, `getrusage(RUSAGE_THREAD)`:
 //! reads, comparisons, deltas, zstd, writes and its sleeps' wake-ups) is

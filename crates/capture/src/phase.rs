@@ -120,14 +120,11 @@ mod tests {
     /// `offset`) against a loop that polls when the lock says, at 1 kHz
     /// otherwise, with `latency` added to every wake. Returns (polls,
     /// changes written, changes seen, worst delay of a sighting).
-    fn simulate(
-        period: Duration,
-        seconds: u64,
-        latency: Duration,
-    ) -> (u64, u64, u64, Duration) {
+    fn simulate(period: Duration, seconds: u64, latency: Duration) -> (u64, u64, u64, Duration) {
         let mut lock = PhaseLock::default();
         let end = Duration::from_secs(seconds);
-        let (mut now, mut polls, mut seen, mut worst) = (Duration::ZERO, 0u64, 0u64, Duration::ZERO);
+        let (mut now, mut polls, mut seen, mut worst) =
+            (Duration::ZERO, 0u64, 0u64, Duration::ZERO);
         let mut last_written_seen = None;
         while now < end {
             polls += 1;
@@ -138,7 +135,10 @@ mod tests {
                 if let Some(previous) = last_written_seen {
                     seen += u64::from(written > previous);
                     // A merge: more than one write since the last sighting.
-                    assert!(written - previous <= 1 || lock.period().is_none(), "merged at {now:?}");
+                    assert!(
+                        written - previous <= 1 || lock.period().is_none(),
+                        "merged at {now:?}"
+                    );
                 }
                 let at = period * written as u32;
                 worst = worst.max(now - at);

@@ -43,9 +43,7 @@ pub enum RecordError {
     #[error("session {0} has no mappings to record")]
     NoMappings(String),
     /// A replay is not recorded again: its capture is the recording.
-    #[error(
-        "session {id} is a replay of {capture}; that file already is its recording (copy it)"
-    )]
+    #[error("session {id} is a replay of {capture}; that file already is its recording (copy it)")]
     Replay {
         /// The session.
         id: String,

@@ -171,8 +171,7 @@ impl ReplayPlan {
 
     fn check_sizes(&self, header: &CaptureHeader) -> Result<(), ReplayError> {
         for m in &header.mappings {
-            let Some((_, bounds)) = self.size_rules.iter().find(|(name, _)| *name == m.name)
-            else {
+            let Some((_, bounds)) = self.size_rules.iter().find(|(name, _)| *name == m.name) else {
                 continue;
             };
             if !bounds.allows(m.size) {
@@ -257,8 +256,7 @@ impl ReplaySession {
             mappings,
             bridge_pid: Some(pid),
             owner_pid: pid,
-            owner_start_time: bridgekeeper_host::process_info::start_time(pid as i32)
-                .unwrap_or(0),
+            owner_start_time: bridgekeeper_host::process_info::start_time(pid as i32).unwrap_or(0),
             owner_pid_namespace: bridgekeeper_host::pid_namespace::own(),
             nonce,
             events_file: registry.events_file(&id),
@@ -362,10 +360,7 @@ impl ReplaySession {
             .map_err(std::io::Error::other)
             .and_then(|mut f| writeln!(f, "{}", line.to_json()));
         if let Err(err) = written {
-            tracing::warn!(
-                "cannot write {}: {err}",
-                self.record.events_file.display()
-            );
+            tracing::warn!("cannot write {}: {err}", self.record.events_file.display());
         }
     }
 }
@@ -638,7 +633,10 @@ mod tests {
         // A second replay of the same files is refused by name.
         let err = ReplaySession::start(&registry, &plan, &header()).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("acpmf_physics") && text.contains("--dir"), "{text}");
+        assert!(
+            text.contains("acpmf_physics") && text.contains("--dir"),
+            "{text}"
+        );
 
         session.finish();
         assert!(!page.exists() && !dir.join("acpmf_physics").exists());
@@ -655,7 +653,10 @@ mod tests {
             .with_profile_rules(&Catalog::builtin());
         let err = ReplaySession::start(&registry, &plan, &header).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("acpmf_physics is 100 bytes") && text.contains("800 to 4096"), "{text}");
+        assert!(
+            text.contains("acpmf_physics is 100 bytes") && text.contains("800 to 4096"),
+            "{text}"
+        );
         assert!(!tmp.path().join("acpmf_physics").exists());
     }
 
