@@ -352,7 +352,7 @@ pub fn write_demo<W: bridgekeeper_capture::CaptureOutput>(
             page: 0,
             bytes: &physics.bytes[..page_size.min(physics.bytes.len())],
         }];
-        let graphics_due = step % GRAPHICS_EVERY == 0;
+        let graphics_due = step.is_multiple_of(GRAPHICS_EVERY);
         if graphics_due {
             let current = now_ms - lap_start_ms;
             graphics.put("packetId", &[(step / GRAPHICS_EVERY + 1) as f64])?;

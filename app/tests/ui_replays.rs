@@ -30,7 +30,7 @@ fn app(tmp: &Path, shm: &Path) -> BridgekeeperApp {
     .save(&settings_file)
     .unwrap();
     let env = Env {
-        discovery: DiscoveryOptions::with_steam_dir(&tmp.join("no-steam")),
+        discovery: DiscoveryOptions::with_steam_dir(tmp.join("no-steam")),
         sessions: Ok(SessionConfig {
             registry: Registry::new(&tmp.join("run")),
             shm_dir: shm.to_path_buf(),
