@@ -63,7 +63,8 @@ fn packet_id(file: &Path) -> Option<u32> {
 
 /// With no Steam and no game, "Try the demo" starts a replay session that
 /// the Sessions tab lists; on the Replays tab, Pause and the frame steps
-/// move the files one frame at a time; Stop removes them.
+/// move the files one frame at a time, and so do the steps over the
+/// Inspector, which decodes the page; Stop removes them.
 #[test]
 fn the_demo_starts_from_the_games_tab_and_steps_frame_by_frame() {
     let tmp = tempfile::tempdir().unwrap();
@@ -116,6 +117,25 @@ fn the_demo_starts_from_the_games_tab_and_steps_frame_by_frame() {
     h.run_steps(2);
     wait_for(WAIT, || packet_id(&physics).filter(|&p| p == paused + 2)).expect("a step back");
 
+    // The Inspector shows the replay's page and steps it frame by frame.
+    h.state_mut().tab = Tab::Sessions;
+    h.run_steps(2);
+    h.get_by_label("Inspect acpmf_physics").click();
+    h.run_steps(2);
+    assert_eq!(h.state().tab, Tab::Inspector);
+    let before = packet_id(&physics).unwrap();
+    h.get_by_label("Next frame").click();
+    h.run_steps(2);
+    wait_for(WAIT, || packet_id(&physics).filter(|&p| p == before + 1))
+        .expect("a step from the Inspector");
+    wait_for(WAIT, || {
+        h.run_steps(1);
+        has(&h, "speedKmh").then_some(())
+    })
+    .expect("the Inspector decodes the replay's fields");
+
+    h.state_mut().tab = Tab::Replays;
+    h.run_steps(2);
     h.get_by_label("Stop replay").click();
     h.run_steps(2);
     wait_for(WAIT, || {

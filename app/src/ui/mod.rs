@@ -249,7 +249,10 @@ impl BridgekeeperApp {
         }
         egui::CentralPanel::default().show(ui, |ui| match self.tab {
             Tab::Inspector => match &mut self.inspector {
-                Some(inspector) => inspector.ui(ui),
+                Some(inspector) => {
+                    self.replays.inspector_strip(ui);
+                    inspector.ui(ui);
+                }
                 None => {
                     ui.label("Open a mapping from the Sessions tab.");
                 }

@@ -277,27 +277,7 @@ impl ReplaysPanel {
                 if paused { " · paused" } else { "" }
             ));
             ui.horizontal(|ui| {
-                if paused {
-                    if ui.button("Play").clicked() {
-                        command = Some(Command::Play);
-                    }
-                } else if ui.button("Pause").clicked() {
-                    command = Some(Command::Pause);
-                }
-                if ui
-                    .button("Previous frame")
-                    .on_hover_text("pause and go back one frame")
-                    .clicked()
-                {
-                    command = Some(Command::StepBack);
-                }
-                if ui
-                    .button("Next frame")
-                    .on_hover_text("pause and play one frame")
-                    .clicked()
-                {
-                    command = Some(Command::Step);
-                }
+                command = step_buttons(ui, paused);
                 if ui.button("Stop replay").clicked() {
                     command = Some(Command::Stop);
                 }
@@ -317,6 +297,26 @@ impl ReplaysPanel {
         }
         if !paused {
             ui.ctx().request_repaint_after(Duration::from_millis(100));
+        }
+    }
+
+    /// A one-line strip over the Inspector while a replay plays: the
+    /// frame, Play or Pause, and frame steps, so a paused replay can be
+    /// examined frame by frame where its bytes are shown.
+    pub fn inspector_strip(&mut self, ui: &mut egui::Ui) {
+        self.poll();
+        let Some(playing) = &self.playing else {
+            return;
+        };
+        let frame = playing.handle.position().frame.load(Ordering::Relaxed);
+        let paused = playing.paused;
+        let mut command = None;
+        ui.horizontal(|ui| {
+            ui.label(format!("Replay: frame {frame} of {}", playing.frames));
+            command = step_buttons(ui, paused);
+        });
+        if let Some(command) = command {
+            self.send(command);
         }
     }
 
@@ -340,4 +340,31 @@ impl ReplaysPanel {
             self.play(target.clone(), Source::File(file));
         }
     }
+}
+
+/// Play or Pause, Previous frame, Next frame; the command pressed.
+fn step_buttons(ui: &mut egui::Ui, paused: bool) -> Option<Command> {
+    let mut command = None;
+    if paused {
+        if ui.button("Play").clicked() {
+            command = Some(Command::Play);
+        }
+    } else if ui.button("Pause").clicked() {
+        command = Some(Command::Pause);
+    }
+    if ui
+        .button("Previous frame")
+        .on_hover_text("pause and go back one frame")
+        .clicked()
+    {
+        command = Some(Command::StepBack);
+    }
+    if ui
+        .button("Next frame")
+        .on_hover_text("pause and play one frame")
+        .clicked()
+    {
+        command = Some(Command::Step);
+    }
+    command
 }
