@@ -20,7 +20,7 @@ pub struct Args {
     #[arg(required_unless_present = "info")]
     pub session: Option<String>,
     /// The capture file to write (it must not exist). Default:
-    /// `<game>-<time>.bkcap` in the current folder.
+    /// `<profile>-<date>-<time>.bkcap` in the current folder.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Stop after this long: `90s`, `5m`, `1h` or plain seconds. Default:
