@@ -31,6 +31,9 @@ const TABLE_REFRESH: Duration = Duration::from_millis(500);
 pub struct SessionsPanel {
     /// Feeds by file.
     pub feeds: HashMap<PathBuf, Feed>,
+    /// Ids of the sessions being recorded (their button says Stop
+    /// recording).
+    pub recording: Vec<String>,
 }
 
 /// The profile's packet counter for `mapping`, if it names one.
@@ -49,6 +52,32 @@ pub fn mode_label(mode: Option<MappingMode>) -> &'static str {
     match mode {
         Some(mode) => mode.label(),
         None => "not set up",
+    }
+}
+
+/// Record (or Stop recording) for an active session that is not a replay.
+fn record_button(
+    ui: &mut egui::Ui,
+    session: &SessionStatus,
+    recording: &[String],
+    out: &mut Vec<Request>,
+) {
+    if !session.is_active() || session.kind == bridgekeeper_sessions::SessionKind::Replay {
+        return;
+    }
+    if recording.contains(&session.id) {
+        if ui
+            .button(format!("Stop recording {}", session.game))
+            .clicked()
+        {
+            out.push(Request::StopRecording(session.id.clone()));
+        }
+    } else if ui
+        .button(format!("Record {}", session.game))
+        .on_hover_text("record every mapping into a capture file (Replays tab)")
+        .clicked()
+    {
+        out.push(Request::Record(session.id.clone()));
     }
 }
 
@@ -137,6 +166,7 @@ impl SessionsPanel {
             if session.is_active() && ui.button(format!("Stop {}", session.game)).clicked() {
                 out.push(Request::Action(Action::Stop(session.appid)));
             }
+            record_button(ui, session, &self.recording, out);
         });
         ui.label(format!("Prefix: {}", session.prefix.display()));
         if let Some(ending) = &session.ending {
