@@ -14,7 +14,9 @@
 //! holds each backing file open (the recorded device and inode, never
 //! something else at the path) and watches their folder with inotify
 //! (through `notify`); a one-second tick only checks whether the session is
-//! still alive and catches an event the kernel dropped. On each event it
+//! still alive (its owner, its bridge: the guard that `bridgekeeper run`
+//! leaves behind is waited for by Steam's reaper, so it must end with the
+//! bridge, not with its owner) and catches an event the kernel dropped. On each event it
 //! checks every file:
 //!
 //! - **shortened** below its mapping's size: extended back at once, through
@@ -60,6 +62,10 @@ use super::{Registry, SessionRecord};
 /// How often the guard checks, without an event, that its session still
 /// runs.
 pub const TICK: Duration = Duration::from_secs(1);
+
+/// How long the guard waits for the session's bridge to appear (Proton
+/// may first make the prefix); it ends if the bridge never does.
+const BRIDGE_START_LIMIT: Duration = Duration::from_secs(120);
 
 /// How long a deletion is given to turn out to be the bridge's own cleanup
 /// at the session's end.
@@ -217,6 +223,8 @@ impl Guard {
             files,
             holders: HashMap::new(),
             holders_at: None,
+            bridge_seen: false,
+            started: Instant::now(),
         };
         // Who holds the files now, before anyone hears of the session: a
         // reader started earlier may delete a file before it opens again.
@@ -337,6 +345,9 @@ struct GuardState {
     /// Who held each file at the last look.
     holders: HashMap<PathBuf, Vec<FileUser>>,
     holders_at: Option<Instant>,
+    /// Whether a process carrying the session's nonce (its bridge) was seen.
+    bridge_seen: bool,
+    started: Instant,
 }
 
 impl GuardState {
@@ -366,10 +377,24 @@ impl GuardState {
             }
             if last_alive_check.elapsed() >= TICK {
                 last_alive_check = Instant::now();
-                if !is_live(&self.record) || self.session_ending() {
+                if !is_live(&self.record) || self.session_ending() || self.bridge_gone() {
                     return;
                 }
             }
+        }
+    }
+
+    /// Whether the session's bridge (the process carrying its nonce) has
+    /// ended, or never started within [`BRIDGE_START_LIMIT`]. What ends the
+    /// guard `bridgekeeper run` leaves behind: its owner is Steam's reaper,
+    /// which waits for every process of the launch, this guard included.
+    fn bridge_gone(&mut self) -> bool {
+        let running = super::clash::carries_nonce(&self.record.nonce);
+        self.bridge_seen |= running;
+        if self.bridge_seen {
+            !running
+        } else {
+            self.started.elapsed() > BRIDGE_START_LIMIT
         }
     }
 
@@ -695,6 +720,43 @@ mod tests {
         drop(guard);
         owner.kill().unwrap();
         owner.wait().unwrap();
+    }
+
+    /// The guard that `bridgekeeper run` leaves behind is waited for by
+    /// Steam's reaper, its session's owner: it must end with the bridge
+    /// (the process carrying the nonce), not wait for its owner forever.
+    #[test]
+    fn the_guard_ends_when_the_bridge_is_gone_though_its_owner_lives() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut owner = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let nonce = format!("guard-test-{}", std::process::id());
+        let mut bridge = std::process::Command::new("sh")
+            .args(["-c", "sleep 30", "sh", "--nonce", &nonce])
+            .spawn()
+            .unwrap();
+        let mut record = record(dir.path(), &owner, &[("page_a", 4096)]);
+        record.nonce = nonce;
+        let registry = Registry::new(dir.path());
+        registry.save(&record).unwrap();
+        let guard = Guard::start(&registry, &record).expect("guarding");
+        std::thread::sleep(TICK * 2);
+        bridge.kill().unwrap();
+        bridge.wait().unwrap();
+        let (done, ended) = mpsc::channel();
+        std::thread::spawn(move || {
+            guard.wait();
+            let _ = done.send(());
+        });
+        let result = ended.recv_timeout(TICK * 4);
+        owner.kill().unwrap();
+        owner.wait().unwrap();
+        assert!(
+            result.is_ok(),
+            "the guard still runs after its bridge ended"
+        );
     }
 
     /// The bridge removes its files when the session ends: that is no
