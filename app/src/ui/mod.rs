@@ -19,6 +19,8 @@ pub mod a11y;
 pub mod art;
 pub mod chip;
 pub mod counter_rate;
+pub mod dashboard;
+pub mod dashboard_source;
 pub mod empty_states;
 pub mod feed;
 pub mod game_card;
