@@ -207,7 +207,8 @@ fn the_dashboard_shows_the_values_written_and_no_data_once_they_stop_changing() 
     ] {
         assert!(has(&h, shown), "{shown} is not shown");
     }
-    assert!(h.query_by_label("4").is_some(), "gear 4 (raw 5)");
+    assert!(h.query_by_label("Gear 4").is_some(), "gear 4 (raw 5)");
+    assert!(h.query_by_label("Speed 212 km/h").is_some());
 
     // The game drives on: the lap clock and the revs move for a while.
     let start = Instant::now();

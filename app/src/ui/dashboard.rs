@@ -21,6 +21,7 @@ use egui::{Color32, ProgressBar, RichText};
 
 use bridgekeeper_profiles::DashboardValues;
 
+use super::a11y;
 use super::dashboard_source::DashboardSource;
 use super::feed::QUIET;
 use super::sessions_panel::since_words;
@@ -140,18 +141,25 @@ impl LiveDashboard {
 
     /// A value's text: the value, "–" when the game gives none now, "n/a"
     /// (with the reason on hover) when the game's data has no such gauge.
-    fn value_label(&self, ui: &mut egui::Ui, gauge: &str, text: Option<String>, size: f32) {
-        match (text, self.missing(gauge)) {
-            (Some(text), _) => {
-                ui.label(RichText::new(text).size(size).strong().monospace());
-            }
-            (None, Some(why)) => {
-                ui.label(RichText::new("n/a").size(size)).on_hover_text(why);
-            }
-            (None, None) => {
-                ui.label(RichText::new("–").size(size));
-            }
+    /// A screen reader hears it after its `caption` ("Gear 4", not "4").
+    fn value_label(
+        &self,
+        ui: &mut egui::Ui,
+        gauge: &str,
+        caption: &str,
+        text: Option<String>,
+        size: f32,
+    ) {
+        let (shown, why) = match (text, self.missing(gauge)) {
+            (Some(text), _) => (text, None),
+            (None, Some(why)) => ("n/a".to_string(), Some(why)),
+            (None, None) => ("–".to_string(), None),
+        };
+        let mut response = ui.label(RichText::new(&shown).size(size).strong().monospace());
+        if let Some(why) = why {
+            response = response.on_hover_text(why);
         }
+        a11y::labelled(response, egui::Role::Label, &format!("{caption} {shown}"));
     }
 
     fn gauges(&mut self, ui: &mut egui::Ui, v: &DashboardValues) {
@@ -159,13 +167,13 @@ impl LiveDashboard {
             ui.vertical(|ui| {
                 ui.small("Speed");
                 let speed = v.speed_kmh.map(|s| format!("{s:.0} km/h"));
-                self.value_label(ui, "speed", speed, 28.0);
+                self.value_label(ui, "speed", "Speed", speed, 28.0);
             });
             ui.add_space(16.0);
             ui.vertical(|ui| {
                 ui.small("Gear");
                 let gear = v.gear.map(|g| g.to_string());
-                self.value_label(ui, "gear", gear, 28.0);
+                self.value_label(ui, "gear", "Gear", gear, 28.0);
             });
             ui.add_space(16.0);
             ui.vertical(|ui| self.rev_bar(ui, v));
@@ -195,27 +203,27 @@ impl LiveDashboard {
                 Some(max) => format!("{f:.1} l of {max:.0} l"),
                 None => format!("{f:.1} l"),
             });
-            self.value_label(ui, "fuel", fuel, 14.0);
+            self.value_label(ui, "fuel", "Fuel", fuel, 14.0);
             ui.separator();
             ui.label("Lap");
-            self.value_label(ui, "current_lap", v.current_lap.map(lap_text), 14.0);
+            self.value_label(ui, "current_lap", "Lap", v.current_lap.map(lap_text), 14.0);
             ui.separator();
             ui.label("Last lap");
-            self.value_label(ui, "last_lap", v.last_lap.map(lap_text), 14.0);
+            self.value_label(ui, "last_lap", "Last lap", v.last_lap.map(lap_text), 14.0);
             ui.separator();
             ui.label("Status");
             let status = v.status.as_ref().map(|s| match &s.label {
                 Some(label) => label.clone(),
                 None => format!("code {}", s.raw),
             });
-            self.value_label(ui, "status", status, 14.0);
+            self.value_label(ui, "status", "Status", status, 14.0);
         });
     }
 
     fn rev_bar(&mut self, ui: &mut egui::Ui, v: &DashboardValues) {
         ui.small("Engine");
         let Some(rpm) = v.rpm else {
-            self.value_label(ui, "rpm", None, 14.0);
+            self.value_label(ui, "rpm", "Engine", None, 14.0);
             return;
         };
         self.peak_rpm = self.peak_rpm.max(rpm);

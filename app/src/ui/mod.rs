@@ -28,6 +28,7 @@ pub mod games_panel;
 pub mod inspector;
 pub mod keys;
 pub mod profile_editor;
+pub mod screen_text;
 pub mod sessions_panel;
 pub mod settings_panel;
 

@@ -46,8 +46,9 @@ const TABLE_REFRESH: Duration = Duration::from_millis(500);
 pub struct SessionsPanel {
     /// Feeds by file.
     pub feeds: HashMap<PathBuf, Feed>,
-    /// Live dashboards by session id.
-    pub dashboards: HashMap<String, LiveDashboard>,
+    /// Live dashboards by session id, with the files they were started on
+    /// (a session whose files change gets a new one).
+    pub dashboards: HashMap<String, (Vec<PathBuf>, LiveDashboard)>,
 }
 
 /// The profile's packet counter for `mapping`, if it names one.
@@ -185,8 +186,16 @@ impl SessionsPanel {
             }
             return;
         }
+        let files: Vec<PathBuf> = session.mappings.iter().map(|m| m.file.clone()).collect();
+        if self
+            .dashboards
+            .get(&session.id)
+            .is_some_and(|(started_on, _)| *started_on != files)
+        {
+            self.dashboards.remove(&session.id);
+        }
         let feeds = &self.feeds;
-        let live = self
+        let (_, live) = self
             .dashboards
             .entry(session.id.clone())
             .or_insert_with(|| {
@@ -209,7 +218,7 @@ impl SessionsPanel {
                 }
                 // The pages the feeds already hold.
                 source.update(Instant::now());
-                LiveDashboard::new(source)
+                (files, LiveDashboard::new(source))
             });
         egui::Frame::new()
             .inner_margin(egui::Margin::symmetric(0, 6))
