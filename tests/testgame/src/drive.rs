@@ -38,7 +38,11 @@ pub unsafe fn write(name: &str, view: *mut u8, t: f32, tick: u32) {
     let kmh = speed(lap_t);
     let rising = speed(lap_t + 0.2) - kmh;
     let gear = GEARS.iter().position(|&top| kmh < top).unwrap_or(5) as i32 + 1;
-    let low = if gear == 1 { 0.0 } else { GEARS[gear as usize - 2] };
+    let low = if gear == 1 {
+        0.0
+    } else {
+        GEARS[gear as usize - 2]
+    };
     let top = GEARS[gear as usize - 1];
     let rpm = 5200.0 + (kmh - low) / (top - low) * (MAX_RPM as f32 - 5400.0);
     let (gas, brake) = if rising >= 0.0 {
@@ -60,6 +64,20 @@ pub unsafe fn write(name: &str, view: *mut u8, t: f32, tick: u32) {
                 i32_at(20, rpm as i32);
                 f32_at(24, (lap_t / LAP * TAU * 5.0).sin() * 0.3);
                 f32_at(28, kmh);
+                let ms = kmh / 3.6;
+                f32_at(32, ms * 0.03);
+                f32_at(40, ms);
+                f32_at(44, rising * 2.0);
+                f32_at(52, if rising >= 0.0 { 0.4 } else { -1.1 });
+                for wheel in 0..4 {
+                    let side = if wheel % 2 == 0 { 1.0 } else { -1.0 };
+                    f32_at(88 + 4 * wheel, 27.4 + 0.2 * side); // wheelsPressure, psi
+                    f32_at(104 + 4 * wheel, ms / 0.34); // wheelAngularSpeed, rad/s
+                    f32_at(152 + 4 * wheel, 84.0 + 3.0 * side + lap_t * 0.02); // core temperature
+                    f32_at(184 + 4 * wheel, 0.031 + 0.004 * side); // suspensionTravel
+                }
+                f32_at(288, 24.0); // airTemp
+                f32_at(292, 31.5); // roadTemp
                 f32_at(364, 0.0);
             }
             "acpmf_graphics" => {
