@@ -24,7 +24,7 @@ use bridgekeeper_profiles::DashboardValues;
 use super::a11y;
 use super::dashboard_source::DashboardSource;
 use super::feed::QUIET;
-use super::sessions_panel::since_words;
+use super::since::since_words;
 
 /// Rev bar colours: green, then amber from this share of the limit, then
 /// red (shift now) from the next.

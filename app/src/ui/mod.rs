@@ -31,6 +31,7 @@ pub mod profile_editor;
 pub mod screen_text;
 pub mod sessions_panel;
 pub mod settings_panel;
+pub mod since;
 
 use std::path::PathBuf;
 
