@@ -50,6 +50,9 @@ pub struct SessionsPanel {
     /// Live dashboards by session id, with the files they were started on
     /// (a session whose files change gets a new one).
     pub dashboards: HashMap<String, (Vec<PathBuf>, LiveDashboard)>,
+    /// Ids of the sessions being recorded (their button says Stop
+    /// recording).
+    pub recording: Vec<String>,
 }
 
 /// The profile's packet counter for `mapping`, if it names one.
@@ -68,6 +71,32 @@ pub fn mode_label(mode: Option<MappingMode>) -> &'static str {
     match mode {
         Some(mode) => mode.label(),
         None => "not set up",
+    }
+}
+
+/// Record (or Stop recording) for an active session that is not a replay.
+fn record_button(
+    ui: &mut egui::Ui,
+    session: &SessionStatus,
+    recording: &[String],
+    out: &mut Vec<Request>,
+) {
+    if !session.is_active() || session.kind == bridgekeeper_sessions::SessionKind::Replay {
+        return;
+    }
+    if recording.contains(&session.id) {
+        if ui
+            .button(format!("Stop recording {}", session.game))
+            .clicked()
+        {
+            out.push(Request::StopRecording(session.id.clone()));
+        }
+    } else if ui
+        .button(format!("Record {}", session.game))
+        .on_hover_text("record every mapping into a capture file (Replays tab)")
+        .clicked()
+    {
+        out.push(Request::Record(session.id.clone()));
     }
 }
 
@@ -248,6 +277,7 @@ impl SessionsPanel {
             if session.is_active() && ui.button(format!("Stop {}", session.game)).clicked() {
                 out.push(Request::Action(Action::Stop(session.appid)));
             }
+            record_button(ui, session, &self.recording, out);
         });
         ui.label(format!("Prefix: {}", session.prefix.display()));
         if let Some(ending) = &session.ending {
