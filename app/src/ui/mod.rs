@@ -19,6 +19,8 @@ pub mod a11y;
 pub mod art;
 pub mod chip;
 pub mod counter_rate;
+pub mod dashboard;
+pub mod dashboard_source;
 pub mod empty_states;
 pub mod feed;
 pub mod game_card;
@@ -28,8 +30,10 @@ pub mod keys;
 pub mod profile_editor;
 pub mod recordings;
 pub mod replays_panel;
+pub mod screen_text;
 pub mod sessions_panel;
 pub mod settings_panel;
+pub mod since;
 
 use std::path::PathBuf;
 
