@@ -29,6 +29,7 @@ pub mod process_scan;
 pub mod registry;
 pub mod run_log;
 pub mod settings;
+pub mod share;
 pub mod status;
 pub mod steam_command;
 pub mod stop;
