@@ -438,15 +438,32 @@ fn run_serves_a_tool_that_made_the_section_first_in_copy_mode_and_a_build_mismat
         "nothing more was started"
     );
 
-    std::fs::write(&stop_tool, b"").unwrap();
-    assert!(tool.wait(LONG).expect("the tool exits").success());
+    // `share --stop` ends the share while the game runs on.
     let bridge = share["bridge_pid"].as_u64().expect("bridge pid") as u32;
-    stop_game(&stop, &mut game);
+    let stopped = world
+        .app
+        .command()
+        .args(["share", "--stop", &world.steam.appid.to_string()])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&stopped.stdout);
+    assert!(stopped.status.success(), "{said}");
+    assert!(
+        said.contains(&format!("stopped serving Fake Sim into {TOOL}")),
+        "{said}"
+    );
     assert!(
         wait_for(Duration::from_secs(3), || (!pid_alive(bridge))
             .then_some(()))
         .is_some(),
-        "the serve bridge ends with the session"
+        "the serve bridge ends on share --stop"
     );
-    assert_prefix_b_ends(&world, "run's share ended with the session");
+    let session = world.session().expect("the game's session runs on");
+    assert_eq!(session["state"], "running");
+    assert_eq!(session["shares"], serde_json::json!([]), "{session:#}");
+
+    std::fs::write(&stop_tool, b"").unwrap();
+    assert!(tool.wait(LONG).expect("the tool exits").success());
+    assert_prefix_b_ends(&world, "nothing of the share is left in prefix B");
+    stop_game(&stop, &mut game);
 }

@@ -36,6 +36,8 @@ pub enum Action {
     Verify(u32),
     /// Turn the auto-attach watcher on or off.
     SetAutoAttach(bool),
+    /// Set a game's "also serve into" (no targets: off) and save.
+    SetServeInto(u32, bridgekeeper_sessions::settings::ServeInto),
     /// Write the settings file (and the autostart entry).
     SaveSettings,
     /// Check a profile (TOML) and save it in the user profile folder; the
@@ -94,6 +96,16 @@ pub fn run(shared: &SharedState, action: Action) {
         }
         Action::SetAutoAttach(on) => {
             lock(shared).settings.auto_attach = on;
+            background(shared, save_settings);
+        }
+        Action::SetServeInto(appid, wanted) => {
+            let mut state = lock(shared);
+            if wanted.targets.is_empty() {
+                state.settings.serve_into.remove(&appid);
+            } else {
+                state.settings.serve_into.insert(appid, wanted);
+            }
+            drop(state);
             background(shared, save_settings);
         }
         Action::SaveSettings => background(shared, save_settings),

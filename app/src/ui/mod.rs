@@ -26,6 +26,7 @@ pub mod games_panel;
 pub mod inspector;
 pub mod keys;
 pub mod profile_editor;
+pub mod serve_into;
 pub mod sessions_panel;
 pub mod settings_panel;
 

@@ -182,7 +182,10 @@ impl Watcher {
                         .into_iter()
                         .find(|r| r.id == id);
                     if let Some(record) = record {
+                        let live_exe = profile.live_exes.first().map(String::as_str);
+                        let shares = crate::share::auto::start_for(&config, &record, live_exe);
                         follow(FollowedSession::new(record, &config.registry), &notices);
+                        drop(shares);
                     }
                 }
                 Err(err) => {
