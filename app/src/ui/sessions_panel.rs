@@ -47,8 +47,7 @@ fn liveness_field<'a>(
 /// The word for a mapping's mode.
 pub fn mode_label(mode: Option<MappingMode>) -> &'static str {
     match mode {
-        Some(MappingMode::Shared) => "zero copy",
-        Some(MappingMode::Copy) => "copy",
+        Some(mode) => mode.label(),
         None => "not set up",
     }
 }
