@@ -25,6 +25,7 @@ pub mod actions;
 mod auto_attach;
 pub mod bus;
 pub mod cli;
+pub mod demo_sim;
 #[cfg(feature = "gui")]
 pub mod desktop;
 #[cfg(feature = "gui")]
