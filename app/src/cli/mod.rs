@@ -16,6 +16,7 @@ pub mod replay;
 mod run;
 mod run_on_host;
 mod session_view;
+mod share;
 mod signals;
 mod status;
 mod stop;
@@ -49,6 +50,9 @@ pub enum Command {
     Attach(attach::Args),
     /// Stop the bridge of a game started with `attach` or by the watcher.
     Stop(stop::Args),
+    /// Serve a running game's sections into a tool's own prefix (SimHub,
+    /// CrewChief …), zero copy, until the game's session ends.
+    Share(share::Args),
     /// Show the sessions and their mappings.
     Status(status::Args),
     /// Attach to supported games as they start (no window).
@@ -88,6 +92,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Run(args)) => run::run(args),
         Some(Command::Attach(args)) => attach::run(args),
         Some(Command::Stop(args)) => stop::run(args),
+        Some(Command::Share(args)) => share::run(args),
         Some(Command::Status(args)) => status::run(args),
         Some(Command::Watch(args)) => watch::run(args),
         Some(Command::Verify(args)) => verify::run(args),

@@ -96,6 +96,9 @@ pub struct SessionStatus {
     /// Exit code of the last game process that ended (Windows code;
     /// `0xC0000000` and up means it crashed).
     pub game_exit_code: Option<u32>,
+    /// The shares of this session into other prefixes (see
+    /// [`super::share`]), filled in by [`all`].
+    pub shares: Vec<super::share::ShareRecord>,
 }
 
 impl SessionStatus {
@@ -182,6 +185,7 @@ impl SessionStatus {
             advice,
             game_exit_code: super::ending::last_game_exit(&events).map(|(_, code)| code),
             ending,
+            shares: Vec::new(),
         }
     }
 
@@ -215,7 +219,21 @@ pub fn parse_events(text: &str, nonce: &str) -> Vec<Event> {
 
 /// The status of every session in the registry.
 pub fn all(registry: &Registry) -> Vec<SessionStatus> {
-    registry.list().0.iter().map(SessionStatus::of).collect()
+    let shares = super::share::record::list(registry);
+    registry
+        .list()
+        .0
+        .iter()
+        .map(|record| {
+            let mut status = SessionStatus::of(record);
+            status.shares = shares
+                .iter()
+                .filter(|s| s.session == record.id)
+                .cloned()
+                .collect();
+            status
+        })
+        .collect()
 }
 
 /// Removes records of sessions that are over (ended or crashed), and the
