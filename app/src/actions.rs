@@ -38,6 +38,8 @@ pub enum Action {
     Verify(u32),
     /// Turn the auto-attach watcher on or off.
     SetAutoAttach(bool),
+    /// Set a game's "also serve into" (no targets: off) and save.
+    SetServeInto(u32, bridgekeeper_sessions::settings::ServeInto),
     /// Write the settings file (and the autostart entry).
     SaveSettings,
     /// Check a profile (TOML) and save it in the user profile folder; the
@@ -77,6 +79,16 @@ pub fn run(shared: &SharedState, action: Action) {
         }
         Action::SetAutoAttach(on) => {
             lock(shared).settings.auto_attach = on;
+            background(shared, save_settings);
+        }
+        Action::SetServeInto(appid, wanted) => {
+            let mut state = lock(shared);
+            if wanted.targets.is_empty() {
+                state.settings.serve_into.remove(&appid);
+            } else {
+                state.settings.serve_into.insert(appid, wanted);
+            }
+            drop(state);
             background(shared, save_settings);
         }
         Action::SaveSettings => background(shared, save_settings),
@@ -220,7 +232,7 @@ fn attach(shared: &SharedState, appid: u32) {
 }
 
 fn try_attach(shared: &SharedState, appid: u32) -> Result<String, ActionError> {
-    let (config, catalog) = {
+    let (config, catalog, settings_file) = {
         let state = lock(shared);
         (
             state
@@ -229,6 +241,7 @@ fn try_attach(shared: &SharedState, appid: u32) -> Result<String, ActionError> {
                 .clone()
                 .map_err(ActionError::NoSessions)?,
             state.catalog.clone(),
+            state.env.settings_file.clone(),
         )
     };
     // A copy: attach can take half a minute, and a read lock held that long
@@ -236,13 +249,35 @@ fn try_attach(shared: &SharedState, appid: u32) -> Result<String, ActionError> {
     // fair, so a waiting writer blocks new readers).
     let catalog = catalog.read().clone();
     let session = attach_appid(&config, &catalog, appid)?;
-    let line = format!(
+    let mut line = format!(
         "{} bridged: {} mapping(s), bridge pid {}",
         session.record.game,
         session.record.mappings.len(),
         session.bridge_pid()
     );
+    // "Also serve into": the shares end with the session, on a thread of
+    // their own.
+    let live_exe = catalog
+        .by_appid(appid)
+        .and_then(|entry| entry.profile.live_exes.first().cloned());
+    let shares = bridgekeeper_sessions::share::auto::start_from(
+        &config,
+        &session.record,
+        live_exe.as_deref(),
+        &settings_file,
+    );
+    for problem in &shares.problems {
+        line.push_str("; ");
+        line.push_str(problem);
+    }
     session.detach();
+    if !shares.shares.is_empty() {
+        std::thread::spawn(move || {
+            for share in shares.shares {
+                share.wait();
+            }
+        });
+    }
     Ok(line)
 }
 

@@ -17,6 +17,7 @@ pub mod replay;
 mod run;
 mod run_on_host;
 mod session_view;
+mod share;
 mod signals;
 mod status;
 mod stop;
@@ -50,6 +51,9 @@ pub enum Command {
     Attach(attach::Args),
     /// Stop the bridge of a game started with `attach` or by the watcher.
     Stop(stop::Args),
+    /// Serve a running game's sections into a tool's own prefix (SimHub,
+    /// CrewChief …), zero copy, until the game's session ends.
+    Share(share::Args),
     /// Show the sessions and their mappings.
     Status(status::Args),
     /// Attach to supported games as they start (no window).
@@ -93,6 +97,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Guard(args)) => guard::run(args),
         Some(Command::Attach(args)) => attach::run(args),
         Some(Command::Stop(args)) => stop::run(args),
+        Some(Command::Share(args)) => share::run(args),
         Some(Command::Status(args)) => status::run(args),
         Some(Command::Watch(args)) => watch::run(args),
         Some(Command::Verify(args)) => verify::run(args),

@@ -310,6 +310,7 @@ pub fn find_running(profile: &Profile, appid: u32) -> Option<ProcessInfo> {
             .scan()
             .into_iter()
             .filter(|p| p.prefix().is_some() && profile.matches_exe(&p.exe_name))
+            .filter(|p| !super::share::keeper::is_serve_bridge(p))
             .filter(|p| p.appid().is_none_or(|id| id == appid))
             .collect();
         // The game's own process first (it carries the appid), then live

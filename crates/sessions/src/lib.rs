@@ -34,6 +34,7 @@ pub mod registry;
 pub mod replay;
 pub mod run_log;
 pub mod settings;
+pub mod share;
 pub mod status;
 pub mod steam_command;
 pub mod stop;

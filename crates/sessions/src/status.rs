@@ -104,6 +104,9 @@ pub struct SessionStatus {
     /// demand by [`SessionStatus::check_readers`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub readers: Vec<super::reader_check::ReaderWarning>,
+    /// The shares of this session into other prefixes (see
+    /// [`super::share`]), filled in by [`all`].
+    pub shares: Vec<super::share::ShareRecord>,
 }
 
 impl SessionStatus {
@@ -192,6 +195,7 @@ impl SessionStatus {
             ending,
             problems: record.problems.clone(),
             readers: Vec::new(),
+            shares: Vec::new(),
         }
     }
 
@@ -238,7 +242,21 @@ pub fn parse_events(text: &str, nonce: &str) -> Vec<Event> {
 
 /// The status of every session in the registry.
 pub fn all(registry: &Registry) -> Vec<SessionStatus> {
-    registry.list().0.iter().map(SessionStatus::of).collect()
+    let shares = super::share::record::list(registry);
+    registry
+        .list()
+        .0
+        .iter()
+        .map(|record| {
+            let mut status = SessionStatus::of(record);
+            status.shares = shares
+                .iter()
+                .filter(|s| s.session == record.id)
+                .cloned()
+                .collect();
+            status
+        })
+        .collect()
 }
 
 /// Removes records of sessions that are over (ended or crashed), and the
