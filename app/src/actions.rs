@@ -123,14 +123,33 @@ pub fn refresh_discovery(shared: &SharedState) {
 /// private /dev/shm); tells the listeners and returns true when anything
 /// differs from what the state held.
 pub fn refresh_sessions(shared: &SharedState) -> bool {
-    let registry = match &lock(shared).env.sessions {
-        Ok(config) => config.registry.clone(),
+    let (registry, shm_dir) = match &lock(shared).env.sessions {
+        Ok(config) => (config.registry.clone(), config.shm_dir.clone()),
         Err(_) => return false,
     };
-    let sessions = status::all(&registry);
+    let mut sessions = status::all(&registry);
+    // Known readers that fight the bridge (simd in memmap mode).
+    let files: Vec<PathBuf> = sessions
+        .iter()
+        .filter(|s| s.is_active())
+        .flat_map(|s| s.mappings.iter().map(|m| m.file.clone()))
+        .collect();
+    let readers = bridgekeeper_sessions::reader_check::fighting_readers(&shm_dir, &files);
+    for session in sessions.iter_mut().filter(|s| s.is_active()) {
+        session.readers = readers
+            .iter()
+            .filter(|w| {
+                w.files
+                    .iter()
+                    .any(|f| session.mappings.iter().any(|m| &m.file == f))
+            })
+            .cloned()
+            .collect();
+    }
     let notice = bridgekeeper_host::steam_shm::notice(std::path::Path::new("/dev/shm"));
     let mut state = lock(shared);
     let same = state.shm_notice == notice
+        && state.reader_warnings == readers
         && state.sessions.len() == sessions.len()
         && state
             .sessions
@@ -139,6 +158,7 @@ pub fn refresh_sessions(shared: &SharedState) -> bool {
             .all(|(a, b)| serde_json::to_value(a).ok() == serde_json::to_value(b).ok());
     state.sessions = sessions;
     state.shm_notice = notice;
+    state.reader_warnings = readers;
     if !same {
         state.changed();
     }

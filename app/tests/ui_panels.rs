@@ -363,6 +363,7 @@ fn register_session(app: &BridgekeeperApp, files: &[(&str, &Path)]) {
         started_at: 0,
         keep_files: true,
         failure: None,
+        problems: Vec::new(),
         owner_pid_namespace: None,
         backing_dir: None,
     };

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod attach;
 pub mod demo;
 mod games;
+mod guard;
 mod profiles;
 mod profiles_detail;
 mod record;
@@ -59,6 +60,9 @@ pub enum Command {
     Watch(watch::Args),
     /// Prove the whole chain in a game's prefix, step by step.
     Verify(verify::Args),
+    /// Guard a session's backing files until it ends (started by `run`).
+    #[command(hide = true)]
+    Guard(guard::Args),
     /// Record a running session's mappings into a capture file, or
     /// describe one (--info FILE).
     Record(record::Args),
@@ -90,6 +94,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Games(args)) => games::run(args),
         Some(Command::Profiles(args)) => profiles::run(args),
         Some(Command::Run(args)) => run::run(args),
+        Some(Command::Guard(args)) => guard::run(args),
         Some(Command::Attach(args)) => attach::run(args),
         Some(Command::Stop(args)) => stop::run(args),
         Some(Command::Share(args)) => share::run(args),

@@ -41,6 +41,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Ok(config) = &config {
         plan.record(&config.registry);
     }
+    // Recorded: guard the session's files while the game runs (this
+    // process is about to become the game).
+    if let Some(session) = plan.session.as_ref().filter(|s| s.failure.is_none())
+        && let Err(err) = super::guard::spawn(&session.id)
+    {
+        plan.log.push(format!(
+            "cannot start the guard over the session's files: {err}"
+        ));
+    }
     let log = &plan.log;
     for line in log {
         eprintln!("bridgekeeper: {line}");

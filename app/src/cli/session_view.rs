@@ -32,6 +32,13 @@ pub fn print_session(session: &SessionStatus) {
     if let Some(advice) = &session.advice {
         println!("    {advice}");
     }
+    for problem in &session.problems {
+        println!("    PROBLEM: {problem}");
+        println!("      fix: {}", problem.fix);
+    }
+    for warning in &session.readers {
+        println!("    WARNING: {warning}");
+    }
     for share in &session.shares {
         print_share(share);
     }

@@ -286,6 +286,13 @@ impl SessionsPanel {
         if let Some(advice) = &session.advice {
             ui.colored_label(ui.visuals().warn_fg_color, advice);
         }
+        for problem in &session.problems {
+            ui.colored_label(ui.visuals().error_fg_color, format!("Problem: {problem}"));
+            ui.label(&problem.fix);
+        }
+        for warning in &session.readers {
+            ui.colored_label(ui.visuals().warn_fg_color, warning.to_string());
+        }
         let dashboard = catalog
             .and_then(|c| c.get(&session.profile))
             .and_then(|e| e.profile.dashboard.as_ref());

@@ -68,6 +68,9 @@ pub struct ActiveSession {
     pub readiness: Readiness,
     bridge: RunningBridge,
     registry: super::Registry,
+    /// The guard over its files, started before anyone hears of the
+    /// session (see [`super::guard`]).
+    guard: Option<super::guard::Guard>,
 }
 
 /// The mappings of a profile as bridge arguments.
@@ -231,6 +234,7 @@ fn start_prepared(
         keep_files: config.keep_files,
         backing_dir: Some(config.shm_dir.clone()),
         failure: None,
+        problems: Vec::new(),
     };
     let ready = registry
         .save(&record)
@@ -264,11 +268,13 @@ fn start_prepared(
             .count(),
         plan.sync_source
     );
+    let guard = super::guard::Guard::start(registry, &record);
     Ok(ActiveSession {
         record,
         readiness,
         bridge,
         registry: registry.clone(),
+        guard,
     })
 }
 
@@ -335,7 +341,11 @@ impl ActiveSession {
     /// `bridgekeeper stop`, and the registry is swept later. The bridge
     /// process is still reaped when it ends (no zombie in a long-running
     /// app).
-    pub fn detach(self) {
+    pub fn detach(mut self) {
+        // The guard runs on in this process until the session ends.
+        if let Some(guard) = self.guard.take() {
+            guard.detach();
+        }
         self.bridge.detach();
     }
 
@@ -344,6 +354,8 @@ impl ActiveSession {
     /// until the next sweep.
     pub fn wait(mut self) -> SessionStatus {
         while self.bridge.wait(Duration::from_secs(3600)).is_none() {}
+        // Stopped before the record goes, so that it cannot write it back.
+        drop(self.guard.take());
         // From the bridge's own output: `bridgekeeper stop` may already have
         // removed the events file.
         let status = SessionStatus::with_events(&self.record, self.bridge.events().to_vec());
