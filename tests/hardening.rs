@@ -392,3 +392,32 @@ fn two_watchers_and_attach_race_and_exactly_one_bridge_starts_each_time() {
          {by_attach:?})"
     );
 }
+
+/// `bridgekeeper run` leaves a guard of the session's files behind before
+/// it becomes the launch (Steam's reaper), and the reaper waits for every
+/// process of the launch, the guard too. When Proton fails before the
+/// bridge ever runs, the guard must end at once: it waited two minutes,
+/// and Steam showed the game as running all that time.
+#[test]
+fn a_launch_that_fails_before_its_bridge_runs_ends_at_once() {
+    let Some(world) = World::new("failed-launch") else {
+        return;
+    };
+    let proton = world.steam.proton.join("proton");
+    std::fs::remove_file(&proton).unwrap();
+    std::fs::write(
+        &proton,
+        "#!/bin/sh\necho 'proton: cannot start' >&2\nexit 3\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&proton, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let started = std::time::Instant::now();
+    let mut run = world.run_wrapped(&world.game_args(world.size, &["--run-ms", "2000"]), &[]);
+    let exit = wait_child(&mut run, Duration::from_secs(60)).expect("the launch ends");
+    let took = started.elapsed();
+    assert!(!exit.success(), "Proton failed: {exit:?}");
+    assert!(
+        took < Duration::from_secs(20),
+        "the launch (reaper and what it waits for) ended after {took:?}"
+    );
+}

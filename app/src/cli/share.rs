@@ -128,6 +128,28 @@ fn for_session(config: &SessionConfig, id: &str) -> anyhow::Result<ExitCode> {
     for problem in &started.problems {
         eprintln!("bridgekeeper: {problem}");
     }
+    // Started by `bridgekeeper run`, whose process became the launch (Steam's
+    // reaper), which waits for this one too: when the launch ends before
+    // its bridge ever ran, the session never ends on its own, and Steam
+    // would show the game running for as long as this waits.
+    let launch = i32::try_from(std::os::unix::process::parent_id()).ok();
+    let registry = config.registry.clone();
+    let (appid, nonce) = (record.appid, record.nonce.clone());
+    std::thread::spawn(move || {
+        let since = Instant::now();
+        loop {
+            std::thread::sleep(Duration::from_secs(1));
+            if bridgekeeper_sessions::clash::bridge_runs(&nonce) {
+                return;
+            }
+            if since.elapsed() > Duration::from_secs(3)
+                && launch.is_some_and(bridgekeeper_host::processes::launch_is_over)
+            {
+                share::stop(&registry, Some(appid));
+                return;
+            }
+        }
+    });
     follow(started.shares, false);
     Ok(ExitCode::SUCCESS)
 }

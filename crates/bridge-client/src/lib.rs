@@ -13,5 +13,5 @@ pub mod placement;
 mod running;
 
 pub use command::{BridgeCommand, StopWhen, new_nonce};
-pub use files::{BridgeFiles, FilesError};
+pub use files::{BRIDGE_EXE, BridgeFiles, FilesError};
 pub use running::{ProcessIdentity, Readiness, ReadyMapping, RunningBridge, StartError};

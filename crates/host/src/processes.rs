@@ -379,6 +379,31 @@ pub fn parse(output: &[u8]) -> HashMap<i32, HostProcess> {
     processes
 }
 
+/// Whether the launch `parent` is over, for a helper process that
+/// `bridgekeeper run` leaves behind before it becomes the launch: the parent
+/// is gone (this process was handed to another one), or this process is its
+/// only child left. Steam's reaper
+/// adopts every orphan of the launch, so while any process of the game's
+/// launch runs, it has another child. Unknown (no `/proc` children lists)
+/// counts as not over.
+pub fn launch_is_over(parent: i32) -> bool {
+    if i32::try_from(std::os::unix::process::parent_id()).ok() != Some(parent) {
+        return true;
+    }
+    let me = std::process::id().to_string();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{parent}/task")) else {
+        return false;
+    };
+    let mut children = Vec::new();
+    for task in tasks.flatten() {
+        match std::fs::read_to_string(task.path().join("children")) {
+            Ok(list) => children.extend(list.split_whitespace().map(str::to_owned)),
+            Err(_) => return false,
+        }
+    }
+    children.iter().all(|c| *c == me)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,6 +52,21 @@ pub fn carries_nonce(nonce: &str) -> bool {
             .is_empty()
 }
 
+/// True while the session's bridge itself runs: a process of ours named
+/// like the bridge that carries `--nonce <nonce>`. Not [`carries_nonce`]:
+/// the launch that `bridgekeeper run` became (Steam's reaper, Proton's
+/// script) carries the whole rewritten command, nonce included, for as
+/// long as it waits, so it would keep a bridge that is gone "running".
+pub fn bridge_runs(nonce: &str) -> bool {
+    !nonce.is_empty()
+        && processes::carrying(&[std::ffi::OsStr::new("--nonce"), std::ffi::OsStr::new(nonce)])
+            .iter()
+            .any(|p| {
+                p.exe_name
+                    .eq_ignore_ascii_case(bridgekeeper_bridge_client::BRIDGE_EXE)
+            })
+}
+
 /// The live sessions in the registry that serve files (a session that
 /// failed to start serves none).
 pub fn live_sessions(registry: &Registry) -> Vec<SessionRecord> {

@@ -67,6 +67,11 @@ pub const TICK: Duration = Duration::from_secs(1);
 /// may first make the prefix); it ends if the bridge never does.
 const BRIDGE_START_LIMIT: Duration = Duration::from_secs(120);
 
+/// How long a launch is given to start its first process (the wrapper
+/// becomes Steam's reaper, which then starts Proton) before the guard may
+/// judge it over.
+const LAUNCH_SETTLE: Duration = Duration::from_secs(3);
+
 /// How long a deletion is given to turn out to be the bridge's own cleanup
 /// at the session's end.
 const ENDING_GRACE: Duration = Duration::from_millis(250);
@@ -172,6 +177,15 @@ impl Guard {
     /// Starts guarding `record`'s files, unless another process already
     /// guards this session or it has no file to guard.
     pub fn start(registry: &Registry, record: &SessionRecord) -> Option<Guard> {
+        Guard::start_in(registry, record, None)
+    }
+
+    /// [`Guard::start`], for the guard `bridgekeeper run` leaves behind:
+    /// `launch` is the process the wrapper became (Steam's reaper), which
+    /// waits for this guard too. Until the bridge shows, the guard also ends
+    /// when it is the last child of `launch`: the launch failed, and Steam
+    /// must not show the game as running.
+    fn start_in(registry: &Registry, record: &SessionRecord, launch: Option<i32>) -> Option<Guard> {
         let lock = take_lock(registry, &record.id)?;
         let files = open_files(record);
         if files.is_empty() {
@@ -225,6 +239,7 @@ impl Guard {
             holders_at: None,
             bridge_seen: false,
             started: Instant::now(),
+            launch,
         };
         // Who holds the files now, before anyone hears of the session: a
         // reader started earlier may delete a file before it opens again.
@@ -269,7 +284,9 @@ pub fn guard_session(registry: &Registry, id: &str) -> bool {
     if record.failure.is_some() {
         return false;
     }
-    match Guard::start(registry, &record) {
+    // Our parent is the process `bridgekeeper run` became.
+    let launch = i32::try_from(std::os::unix::process::parent_id()).ok();
+    match Guard::start_in(registry, &record, launch) {
         Some(guard) => {
             guard.wait();
             true
@@ -348,6 +365,8 @@ struct GuardState {
     /// Whether a process carrying the session's nonce (its bridge) was seen.
     bridge_seen: bool,
     started: Instant,
+    /// The launch this guard was left behind by (see [`Guard::start_in`]).
+    launch: Option<i32>,
 }
 
 impl GuardState {
@@ -389,12 +408,16 @@ impl GuardState {
     /// guard `bridgekeeper run` leaves behind: its owner is Steam's reaper,
     /// which waits for every process of the launch, this guard included.
     fn bridge_gone(&mut self) -> bool {
-        let running = super::clash::carries_nonce(&self.record.nonce);
+        let running = super::clash::bridge_runs(&self.record.nonce);
         self.bridge_seen |= running;
         if self.bridge_seen {
             !running
         } else {
             self.started.elapsed() > BRIDGE_START_LIMIT
+                || (self.started.elapsed() > LAUNCH_SETTLE
+                    && self
+                        .launch
+                        .is_some_and(bridgekeeper_host::processes::launch_is_over))
         }
     }
 
@@ -733,8 +756,16 @@ mod tests {
             .spawn()
             .unwrap();
         let nonce = format!("guard-test-{}", std::process::id());
+        use std::os::unix::process::CommandExt;
         let mut bridge = std::process::Command::new("sh")
-            .args(["-c", "sleep 30", "sh", "--nonce", &nonce])
+            .arg0("bridgekeeper-bridge.exe")
+            .args(["-c", "sleep 30; true", "sh", "--nonce", &nonce])
+            .spawn()
+            .unwrap();
+        // The launch the wrapper became (Steam's reaper) carries the whole
+        // rewritten command, nonce included, and outlives the bridge.
+        let mut launch = std::process::Command::new("sh")
+            .args(["-c", "sleep 30; true", "reaper", "--nonce", &nonce])
             .spawn()
             .unwrap();
         let mut record = record(dir.path(), &owner, &[("page_a", 4096)]);
@@ -753,6 +784,8 @@ mod tests {
         let result = ended.recv_timeout(TICK * 4);
         owner.kill().unwrap();
         owner.wait().unwrap();
+        launch.kill().unwrap();
+        launch.wait().unwrap();
         assert!(
             result.is_ok(),
             "the guard still runs after its bridge ended"
