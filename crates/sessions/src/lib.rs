@@ -25,6 +25,7 @@ pub mod config;
 pub mod ending;
 pub mod events;
 pub mod launch;
+pub mod prestart;
 pub mod process_scan;
 pub mod registry;
 pub mod run_log;

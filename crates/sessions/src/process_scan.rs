@@ -9,9 +9,13 @@ use std::time::Duration;
 use bridgekeeper_host::process_info::ProcessInfo;
 use bridgekeeper_host::processes;
 
-/// How often `/proc` is scanned: fast enough to start a bridge before most
-/// games create their sections.
+/// How often `/proc` is scanned while nothing is starting: often enough to
+/// notice a game's launch (Steam's reaper, Proton's script) well before its
+/// wineserver starts, rarely enough to cost nothing measurable.
 pub const SCAN_INTERVAL: Duration = Duration::from_millis(200);
+
+/// How often `/proc` is scanned while a supported game's launch is starting.
+pub const FAST_SCAN_INTERVAL: Duration = Duration::from_millis(20);
 
 /// How many scans a new process's command line is re-read for.
 const SETTLE_SCANS: u8 = 10;
