@@ -102,16 +102,33 @@ fn compatdata_appid(prefix: &Path) -> Option<u32> {
 
 /// The socket a wineserver serving `prefix` listens on:
 /// `/tmp/.wine-<uid>/server-<dev>-<inode>/socket`, with the prefix
-/// folder's device and inode in hexadecimal (Wine's `server/request.c`,
-/// `create_server_dir`; docs/wine-behaviour.md).
+/// folder's device and inode in hexadecimal (Wine's
+/// `dlls/ntdll/unix/server.c`, `init_server_dir`). Debian's Wine puts the
+/// `server-…` folder in a `mkdtemp` folder under `/tmp` instead, and names
+/// that folder in the prefix's `wineserver` file (docs/wine-behaviour.md,
+/// "Joining a running wineserver").
 pub fn wineserver_socket(prefix: &Path) -> Option<PathBuf> {
     let folder = std::fs::metadata(prefix).ok()?;
-    let uid = std::fs::metadata("/proc/self").ok()?.uid();
-    Some(PathBuf::from(format!(
-        "/tmp/.wine-{uid}/server-{:x}-{:x}/socket",
-        folder.dev(),
-        folder.ino()
-    )))
+    let server = format!("server-{:x}-{:x}", folder.dev(), folder.ino());
+    let base = match debian_server_folder(prefix) {
+        Some(name) => Path::new("/tmp").join(name),
+        None => {
+            let uid = std::fs::metadata("/proc/self").ok()?.uid();
+            PathBuf::from(format!("/tmp/.wine-{uid}"))
+        }
+    };
+    Some(base.join(server).join("socket"))
+}
+
+/// The folder under `/tmp` that Debian's Wine names in the prefix's
+/// `wineserver` file: one plain name (`wine-XXXXXX`), nothing else.
+fn debian_server_folder(prefix: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(prefix.join("wineserver")).ok()?;
+    let name = text.trim();
+    let plain = !name.is_empty()
+        && name.starts_with("wine-")
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    plain.then(|| name.to_owned())
 }
 
 /// The inode of the socket file, when there is one.
@@ -132,6 +149,7 @@ pub fn wait_for_wineserver(
     let local = !processes::through_host();
     let mut socket = None;
     let mut lingering = None;
+    let mut looked = false;
     let mut next_liveness = Instant::now();
     loop {
         let now = Instant::now();
@@ -146,11 +164,24 @@ pub fn wait_for_wineserver(
                 return Err(NoWineserver::LaunchEnded { pid: launch.pid });
             }
             next_liveness = now + Duration::from_millis(50);
-            // The prefix folder may be created by the launch itself.
-            if local && socket.is_none() {
-                socket = wineserver_socket(&launch.prefix);
-                lingering = socket.as_deref().and_then(socket_inode);
+            // The prefix folder, and Debian's `wineserver` file, may be
+            // made by the launch itself.
+            let path = if local {
+                wineserver_socket(&launch.prefix)
+            } else {
+                None
+            };
+            if path.is_some() && path != socket {
+                // A socket there now, at the first look, belongs to a
+                // wineserver that started before this launch.
+                lingering = if looked {
+                    None
+                } else {
+                    path.as_deref().and_then(socket_inode)
+                };
+                socket = path;
             }
+            looked = true;
         }
         let appeared = match &socket {
             Some(socket) => socket_inode(socket).is_some_and(|ino| Some(ino) != lingering),
@@ -273,14 +304,21 @@ mod tests {
     fn the_socket_is_named_after_the_prefix_folder() {
         let dir = tempfile::tempdir().unwrap();
         let meta = std::fs::metadata(dir.path()).unwrap();
+        let server = format!("/server-{:x}-{:x}/socket", meta.dev(), meta.ino());
         let socket = wineserver_socket(dir.path()).unwrap();
         let text = socket.display().to_string();
         assert!(text.starts_with("/tmp/.wine-"), "{text}");
-        assert!(
-            text.ends_with(&format!("/server-{:x}-{:x}/socket", meta.dev(), meta.ino())),
-            "{text}"
-        );
+        assert!(text.ends_with(&server), "{text}");
         assert_eq!(wineserver_socket(&dir.path().join("missing")), None);
+
+        // Debian's Wine: the folder named in the prefix's `wineserver` file.
+        std::fs::write(dir.path().join("wineserver"), "wine-QdGpJZ").unwrap();
+        let socket = wineserver_socket(dir.path()).unwrap();
+        assert_eq!(socket, PathBuf::from(format!("/tmp/wine-QdGpJZ{server}")));
+        std::fs::write(dir.path().join("wineserver"), "../etc").unwrap();
+        let socket = wineserver_socket(dir.path()).unwrap();
+        let text = socket.display().to_string();
+        assert!(text.starts_with("/tmp/.wine-"), "a path is not a folder name: {text}");
     }
 
     #[test]
