@@ -127,7 +127,9 @@ fn debian_server_folder(prefix: &Path) -> Option<String> {
     let name = text.trim();
     let plain = !name.is_empty()
         && name.starts_with("wine-")
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     plain.then(|| name.to_owned())
 }
 
@@ -318,7 +320,10 @@ mod tests {
         std::fs::write(dir.path().join("wineserver"), "../etc").unwrap();
         let socket = wineserver_socket(dir.path()).unwrap();
         let text = socket.display().to_string();
-        assert!(text.starts_with("/tmp/.wine-"), "a path is not a folder name: {text}");
+        assert!(
+            text.starts_with("/tmp/.wine-"),
+            "a path is not a folder name: {text}"
+        );
     }
 
     #[test]

@@ -19,8 +19,8 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Duration;
 use std::sync::mpsc::Sender;
+use std::time::Duration;
 
 use parking_lot::{Mutex, RwLock};
 
@@ -28,8 +28,8 @@ use super::SessionConfig;
 use super::adopt::{self, FollowedSession};
 use super::attach::{AttachError, attach, attach_before_game};
 use super::prestart::{self, LaunchStart};
-use super::registry::prefix_lock::prefix_key;
 use super::process_scan::{FAST_SCAN_INTERVAL, ProcessScanner, SCAN_INTERVAL};
+use super::registry::prefix_lock::prefix_key;
 use super::status::{self, SessionStatus};
 use bridgekeeper_host::process_info::ProcessInfo;
 use bridgekeeper_profiles::{Catalog, Profile};
