@@ -15,10 +15,11 @@
 //! Proton build in its environment (as Steam's reaper and Proton's script
 //! do), or whose command line is Proton's `waitforexitandrun` (each process
 //! is read once, by [`crate::process_scan`]). Then only the wineserver's
-//! socket is watched, a `stat` every [`SOCKET_POLL`], until a socket that
-//! was not there when the launch began appears (a wineserver lingering from
-//! the last run is not joined: Proton's `waitforexitandrun` waits for it to
-//! end, and a bridge joining it would keep it alive). Nothing is created
+//! socket is watched, a `stat` every [`SOCKET_POLL`], until it is there
+//! and a wineserver process of the prefix that started after the launch
+//! runs (a wineserver lingering from the last run is not joined: Proton's
+//! `waitforexitandrun` waits for it to end, and a bridge joining it would
+//! keep it alive; a socket file can outlive its server). Nothing is created
 //! before that moment, so a launch that ends first, or a wineserver that
 //! never comes within [`WINESERVER_BOUND`], leaves nothing behind. The
 //! bridge is then started by [`crate::attach::attach_before_game`] with the
@@ -41,6 +42,10 @@ pub const WINESERVER_BOUND: Duration = Duration::from_secs(60);
 /// How often the wineserver's socket is looked for while a launch is
 /// starting (one `stat`).
 pub const SOCKET_POLL: Duration = Duration::from_millis(5);
+
+/// How often the launch's process, the socket's path and (once the socket
+/// is there) the wineserver processes are looked at.
+const LOOK_INTERVAL: Duration = Duration::from_millis(50);
 
 /// Proton's verb for a game launch.
 pub const PROTON_VERB: &str = "waitforexitandrun";
@@ -133,11 +138,6 @@ fn debian_server_folder(prefix: &Path) -> Option<String> {
     plain.then(|| name.to_owned())
 }
 
-/// The inode of the socket file, when there is one.
-fn socket_inode(socket: &Path) -> Option<u64> {
-    std::fs::symlink_metadata(socket).ok().map(|m| m.ino())
-}
-
 /// Waits until a wineserver for `launch`'s prefix that started with this
 /// launch accepts clients; returns that wineserver's process (its
 /// environment is what Proton gave Wine). Gives up when the process that
@@ -150,9 +150,7 @@ pub fn wait_for_wineserver(
     // Through a sandbox, /tmp is not the host's: look for the process.
     let local = !processes::through_host();
     let mut socket = None;
-    let mut lingering = None;
-    let mut looked = false;
-    let mut next_liveness = Instant::now();
+    let mut next_look = Instant::now();
     loop {
         let now = Instant::now();
         if now >= deadline {
@@ -161,42 +159,34 @@ pub fn wait_for_wineserver(
                 bound,
             });
         }
-        if now >= next_liveness {
+        let socket_there = socket.as_deref().is_some_and(|s: &Path| s.exists());
+        if now >= next_look || socket_there {
             if !processes::is_alive(launch.pid, launch.start_time) {
                 return Err(NoWineserver::LaunchEnded { pid: launch.pid });
             }
-            next_liveness = now + Duration::from_millis(50);
+            // A socket may be left by a wineserver that ran before (one
+            // that lingers, or one that was killed): only a wineserver
+            // process that started with this launch counts, looked for
+            // when the socket is there (and through a sandbox, each time).
+            if (socket_there || !local)
+                && let Some(server) = new_wineserver(launch)
+            {
+                return Ok(server);
+            }
             // The prefix folder, and Debian's `wineserver` file, may be
             // made by the launch itself.
-            let path = if local {
-                wineserver_socket(&launch.prefix)
-            } else {
-                None
-            };
-            if path.is_some() && path != socket {
-                // A socket there now, at the first look, belongs to a
-                // wineserver that started before this launch.
-                lingering = if looked {
-                    None
-                } else {
-                    path.as_deref().and_then(socket_inode)
-                };
-                socket = path;
+            if local {
+                socket = wineserver_socket(&launch.prefix);
             }
-            looked = true;
-        }
-        let appeared = match &socket {
-            Some(socket) => socket_inode(socket).is_some_and(|ino| Some(ino) != lingering),
-            None => !local,
-        };
-        if appeared && let Some(server) = new_wineserver(launch) {
-            return Ok(server);
-        }
-        std::thread::sleep(if local {
-            SOCKET_POLL
+            next_look = now + LOOK_INTERVAL;
+            std::thread::sleep(if socket_there {
+                LOOK_INTERVAL
+            } else {
+                SOCKET_POLL
+            });
         } else {
-            Duration::from_millis(50)
-        });
+            std::thread::sleep(SOCKET_POLL);
+        }
     }
 }
 
@@ -210,6 +200,17 @@ fn new_wineserver(launch: &LaunchStart) -> Option<ProcessInfo> {
     })
 }
 
+/// True for the command line of Proton's script itself: `proton VERB …`,
+/// or `INTERPRETER proton VERB …` (a script's interpreter comes first). A
+/// process that only passes that command on (Steam's reaper, the runtime's
+/// entry point before it execs it) carries it further on.
+fn runs_proton_script(cmdline: &[std::ffi::OsString]) -> bool {
+    cmdline
+        .windows(2)
+        .take(2)
+        .any(|w| file_name(w[0].as_encoded_bytes()) == b"proton" && w[1] == OsStr::new(PROTON_VERB))
+}
+
 /// Proton's script running `waitforexitandrun` for `prefix`: the process
 /// that lives exactly as long as the launch (it waits for `steam.exe`,
 /// which waits for the game), unlike Steam's reaper, which also waits for
@@ -218,11 +219,7 @@ pub fn proton_script(prefix: &Path) -> Option<ProcessInfo> {
     let candidates = processes::carrying(&[OsStr::new(PROTON_VERB)]);
     let pids: Vec<i32> = candidates
         .iter()
-        .filter(|p| {
-            p.cmdline.windows(2).any(|w| {
-                file_name(w[0].as_encoded_bytes()) == b"proton" && w[1] == OsStr::new(PROTON_VERB)
-            })
-        })
+        .filter(|p| runs_proton_script(&p.cmdline))
         .map(|p| p.pid)
         .collect();
     processes::read(&pids).into_values().find(|p| {
@@ -324,6 +321,30 @@ mod tests {
             text.starts_with("/tmp/.wine-"),
             "a path is not a folder name: {text}"
         );
+    }
+
+    #[test]
+    fn protons_script_is_told_from_the_processes_that_pass_its_command_on() {
+        let args = |list: &[&str]| -> Vec<OsString> { list.iter().map(OsString::from).collect() };
+        assert!(runs_proton_script(&args(&[
+            "python3",
+            "/p/proton",
+            PROTON_VERB,
+            "game.exe"
+        ])));
+        assert!(runs_proton_script(&args(&["/p/proton", PROTON_VERB])));
+        assert!(!runs_proton_script(&args(&[
+            "/s/reaper",
+            "SteamLaunch",
+            "AppId=1",
+            "--",
+            "/r/_v2-entry-point",
+            "--verb=waitforexitandrun",
+            "--",
+            "/p/proton",
+            PROTON_VERB,
+        ])));
+        assert!(!runs_proton_script(&args(&["python3", "/p/proton", "run"])));
     }
 
     #[test]
