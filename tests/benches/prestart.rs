@@ -7,11 +7,11 @@
 //! - **warm**: the game's exe appears → the watcher's bridge is all-ready,
 //!   with the prefix's wineserver and Wine's own programs already running
 //!   (a launcher started the game 3 s after its own start, and the watcher
-//!   was started after the launcher). The clock starts when the launcher
-//!   prints that it started the game (its `CreateProcess` returned) and
-//!   stops when the watcher prints its `attached` notice, which it does
-//!   once the bridge reported every section ready; both read here from
-//!   pipes. It includes the watcher's scan interval, the attach (plan,
+//!   was started after the launcher). The clock starts when the game's
+//!   process starts (its start time in /proc, 10 ms ticks) and stops when
+//!   the watcher's `attached` notice, printed once the bridge reported
+//!   every section ready, is read here (against /proc/uptime, the same
+//!   clock). It includes the watcher's scan interval, the attach (plan,
 //!   prefix lock, backing files, registry record), Wine starting the bridge
 //!   in the running wineserver and the bridge creating the sections;
 //! - **pre-start share**: over `BRIDGEKEEPER_BENCH_RUNS` launches (default
@@ -33,7 +33,7 @@ use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 use bridgekeeper_bench_report::{Figure, ms, record, runs};
-use bridgekeeper_testkit::procs::cpu_percent;
+use bridgekeeper_testkit::procs::{cpu_percent, start_ticks};
 use bridgekeeper_testkit::wine::{kill_wineserver, wine_env};
 use bridgekeeper_testkit::world::{LAUNCHER_EXE, World, reap};
 
@@ -126,13 +126,27 @@ fn warm(world: &World) -> f64 {
     let launcher_lines = timed_lines(launcher.stdout.take().expect("piped"));
     line_with(&launcher_lines, "testgame: cmdline");
     let (watch, notices) = watcher(world);
-    let (launched, _) = line_with(&launcher_lines, "testgame: launched");
-    let (attached, _) = line_with(&notices, "\"notice\":\"attached\"");
+    let (_, attached) = line_with(&notices, "\"notice\":\"attached\"");
+    // The game's age when the notice arrived, both on the kernel's boot
+    // clock: its start time (10 ms ticks) against /proc/uptime.
+    let uptime = uptime_seconds();
+    let notice: serde_json::Value = serde_json::from_str(&attached).expect("a JSON notice");
+    let game_pid = notice["game_pid"].as_u64().expect("the game's pid") as u32;
+    let started = start_ticks(game_pid).expect("the game runs") as f64 / 100.0;
+    line_with(&launcher_lines, "testgame: launched");
     line_with(&notices, "\"notice\":\"ended\"");
     stop(watch);
     reap(&mut launcher, LONG);
     world.wine.wineserver_wait();
-    ms(attached.saturating_duration_since(launched))
+    (uptime - started) * 1e3
+}
+
+/// Seconds since boot, from /proc/uptime (10 ms resolution).
+fn uptime_seconds() -> f64 {
+    std::fs::read_to_string("/proc/uptime")
+        .ok()
+        .and_then(|t| t.split_whitespace().next()?.parse().ok())
+        .expect("/proc/uptime")
 }
 
 /// One launch through the fake Proton with the watcher running: whether
