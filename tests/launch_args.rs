@@ -29,6 +29,7 @@ use bridgekeeper_protocol::MappingSpec;
 use bridgekeeper_sessions::launch::plan;
 use bridgekeeper_sessions::steam_command::SteamCommand;
 use bridgekeeper_sessions::{Registry, SessionConfig};
+use bridgekeeper_testkit::scratch::ScratchDir;
 use bridgekeeper_testkit::shm::ShmDir;
 use bridgekeeper_testkit::steam::FakeSteam;
 use bridgekeeper_testkit::unique_name;
@@ -134,7 +135,9 @@ fn show(args: &[Wide]) -> Vec<String> {
 /// `root`'s library folder `library`.
 fn compat_data(root: &Path, input: &LaunchInput, prefix: &Path) -> Option<PathBuf> {
     let library = LIBRARY_NAMES[input.library?];
+    // One level down, so that the library named `..` stays inside `root`.
     let dir = root
+        .join("libraries")
         .join(OsStr::from_bytes(library))
         .join("steamapps/compatdata/1");
     if !dir.join("pfx").exists() {
@@ -149,7 +152,8 @@ fn every_corpus_launch_reaches_the_game_with_its_arguments_intact() {
     let Some(wine) = wine() else {
         return;
     };
-    let root = std::env::temp_dir().join(unique_name("launch-args"));
+    let tmp = ScratchDir::new("launch-args");
+    let root = tmp.path().to_path_buf();
     let shm = ShmDir::new("launch-args");
     let steam = FakeSteam::new(&root.join("Steam Root"), 1, &wine, &wine.prefix, &[]);
     let config = SessionConfig {
@@ -267,7 +271,6 @@ fn every_corpus_launch_reaches_the_game_with_its_arguments_intact() {
     }
     assert!(ran.len() >= 8, "too few commands ran: {ran:?}");
     wine.wineserver_wait();
-    let _ = std::fs::remove_dir_all(&root);
 }
 
 /// Why `bridgekeeper run` leaves a game whose path holds a `"` unbridged:
@@ -279,7 +282,8 @@ fn a_game_path_with_a_quote_cannot_be_started_through_the_bridge() {
     let Some(wine) = wine() else {
         return;
     };
-    let root = std::env::temp_dir().join(unique_name("quoted-exe"));
+    let tmp = ScratchDir::new("quoted-exe");
+    let root = tmp.path().to_path_buf();
     let shm = ShmDir::new("quoted-exe");
     let steam = FakeSteam::new(&root.join("Steam Root"), 1, &wine, &wine.prefix, &[]);
     let exe = stand_in(
@@ -310,5 +314,4 @@ fn a_game_path_with_a_quote_cannot_be_started_through_the_bridge() {
     );
     assert_ne!(code, Some(0), "{output}");
     wine.wineserver_wait();
-    let _ = std::fs::remove_dir_all(&root);
 }

@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use bridgekeeper_testkit::desktop::{Kill, require, session_bus};
+use bridgekeeper_testkit::dbus::PrivateBus;
+use bridgekeeper_testkit::desktop::{Kill, require};
 use bridgekeeper_testkit::wait_for;
 use bridgekeeper_testkit::world::{
     LONG, Output, World, gone, lines_of, pids_of, processes_under, session_with, wait_child,
@@ -41,7 +42,7 @@ fn logging_spawn(log: &Path) -> String {
 struct HostSession {
     address: String,
     _helper: Kill,
-    _bus: Kill,
+    _bus: PrivateBus,
 }
 
 impl HostSession {
@@ -50,7 +51,8 @@ impl HostSession {
             &[FLATPAK_SPAWN, SESSION_HELPER, DBUS_DAEMON],
             "flatpak, flatpak-xdg-utils and dbus (packaging/flatpak/check installs them)",
         )?;
-        let (bus, address) = session_bus(&tools[2], runtime);
+        let bus = PrivateBus::start()?;
+        let address = bus.address().to_string();
         let helper = Kill(
             Command::new(&tools[1])
                 .env("DBUS_SESSION_BUS_ADDRESS", &address)

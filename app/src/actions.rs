@@ -11,8 +11,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::profile_wake::ProfileWake;
+pub use crate::state::SaveProfileError;
 use crate::state::{SharedState, VerifyState, lock};
-use bridgekeeper_profiles::{Catalog, CatalogReloader, Rejection, parse_profile};
+use bridgekeeper_profiles::{Catalog, CatalogReloader, parse_profile};
 use bridgekeeper_sessions::attach::{AttachError, attach_appid};
 use bridgekeeper_sessions::config::ConfigError;
 use bridgekeeper_sessions::settings::autostart;
@@ -52,25 +54,6 @@ pub enum ActionError {
     /// The session did not start.
     #[error(transparent)]
     Attach(#[from] AttachError),
-}
-
-/// Why a profile from the editor was not saved.
-#[derive(Debug, thiserror::Error)]
-pub enum SaveProfileError {
-    /// The profile has problems; each says what to fix.
-    #[error("{}", .0.problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
-    Invalid(Rejection),
-    /// No user profile folder is set.
-    #[error("no user profile folder: choose one in Settings")]
-    NoFolder,
-    /// The folder or the file could not be written.
-    #[error("cannot write {}: {source}; choose another folder in Settings", .path.display())]
-    Write {
-        /// The folder or file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
 }
 
 /// Does `action`.
@@ -162,12 +145,30 @@ pub fn reload_profiles(shared: &SharedState) {
         *catalog.write() = Catalog::load_dirs(dirs.iter().map(PathBuf::as_path));
     }
     let mut state = lock(shared);
-    state.profile_watcher = None;
-    state.profile_wake = None;
+    // Dropped after the lock is released: dropping a reloader joins its
+    // thread, which may be waiting to store a catalog.
+    let old = (state.profile_watcher.take(), state.profile_wake.take());
     match watcher {
         Ok(watcher) => {
             state.profile_watcher = Some(watcher);
-            match crate::profile_wake::ProfileWake::start(&dirs, shared) {
+            let reloads = Arc::downgrade(shared);
+            let wake = Arc::downgrade(shared);
+            let started = ProfileWake::start(
+                &dirs,
+                move || {
+                    let shared = reloads.upgrade()?;
+                    let state = lock(&shared);
+                    Some(state.profile_watcher.as_ref().map_or(0, |w| w.reloads()))
+                },
+                move || match wake.upgrade() {
+                    Some(shared) => {
+                        lock(&shared).changed();
+                        true
+                    }
+                    None => false,
+                },
+            );
+            match started {
                 Ok(wake) => state.profile_wake = Some(wake),
                 Err(err) => {
                     state.note(format!("profile changes may show late: {err}"));
@@ -177,6 +178,8 @@ pub fn reload_profiles(shared: &SharedState) {
         Err(err) => state.note(format!("profiles are not watched for changes: {err}")),
     }
     state.changed();
+    drop(state);
+    drop(old);
 }
 
 fn attach(shared: &SharedState, appid: u32) {
@@ -208,7 +211,11 @@ fn try_attach(shared: &SharedState, appid: u32) -> Result<String, ActionError> {
             state.catalog.clone(),
         )
     };
-    let session = attach_appid(&config, &catalog.read(), appid)?;
+    // A copy: attach can take half a minute, and a read lock held that long
+    // would stall the window behind the next profile reload (the lock is
+    // fair, so a waiting writer blocks new readers).
+    let catalog = catalog.read().clone();
+    let session = attach_appid(&config, &catalog, appid)?;
     let line = format!(
         "{} bridged: {} mapping(s), bridge pid {}",
         session.record.game,
@@ -261,7 +268,8 @@ fn verify(shared: &SharedState, appid: u32) {
     let report = match config {
         Ok(config) => {
             let discovery = discovery.unwrap_or_default();
-            let catalog = catalog.read();
+            // A copy, not the read lock: see `try_attach`.
+            let catalog = catalog.read().clone();
             verify_game(appid, &catalog, &discovery, &config)
         }
         Err(reason) => bridgekeeper_sessions::verify::Report {

@@ -38,6 +38,18 @@ pub const SCREENSHOT_ENV: &str = "BRIDGEKEEPER_SCREENSHOT";
 /// `sessions`, or `inspector` (the first mapping of the first session).
 pub const SCREENSHOT_TAB_ENV: &str = "BRIDGEKEEPER_SCREENSHOT_TAB";
 
+/// With [`SCREENSHOT_ENV`]: a file to write every text the screenshot's
+/// frame painted into ([`crate::ui::screen_text`]), for the screenshot test
+/// to check.
+pub const SCREENSHOT_TEXT_ENV: &str = "BRIDGEKEEPER_SCREENSHOT_TEXT";
+
+/// The window's size for screenshots: AppStream's recommended 16:10.
+const SCREENSHOT_SIZE: [f32; 2] = [1280.0, 800.0];
+
+/// The frame a screenshot is taken of: a few frames for discovery and the
+/// header images to land and the layout to settle.
+const SCREENSHOT_FRAME: u32 = 30;
+
 /// The tab the window opens on: `games` (the default), `sessions` or
 /// `settings` (`scripts/bench-app` measures the Sessions tab with it).
 pub const TAB_ENV: &str = "BRIDGEKEEPER_TAB";
@@ -121,9 +133,7 @@ impl eframe::App for Window<'_> {
         }
         if let Some(path) = &self.screenshot {
             self.frames += 1;
-            // A few frames for discovery and the header images to land and
-            // the layout to settle.
-            if self.frames == 30 {
+            if self.frames == SCREENSHOT_FRAME {
                 let (path, done, ctx2) = (path.clone(), self.shot_saved.clone(), ctx.clone());
                 ctx.request_screenshot(move |image| {
                     if let Err(e) = save_png(&path, &image) {
@@ -139,6 +149,18 @@ impl eframe::App for Window<'_> {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.app.show(ui);
+        if self.screenshot.is_some()
+            && self.frames == SCREENSHOT_FRAME
+            && let Some(path) = std::env::var_os(SCREENSHOT_TEXT_ENV)
+        {
+            let text = crate::ui::screen_text::painted_text(ui.ctx());
+            if let Err(e) = std::fs::write(&path, text) {
+                eprintln!(
+                    "bridgekeeper: cannot write {}: {e}",
+                    std::path::Path::new(&path).display()
+                );
+            }
+        }
     }
 }
 
@@ -326,7 +348,11 @@ fn open_window(
             .with_title("Bridgekeeper")
             .with_app_id(bridgekeeper_host::program::APP_ID)
             .with_icon(window_icon())
-            .with_inner_size([1200.0, 800.0]),
+            .with_inner_size(if screenshot.is_some() {
+                SCREENSHOT_SIZE
+            } else {
+                [1200.0, 800.0]
+            }),
         ..Default::default()
     };
     let window = Window {

@@ -1,20 +1,23 @@
-//! Bridgekeeper: makes Windows games' named shared memory visible to Linux.
+//! Bridgekeeper's program: the command line and the desktop app, on top of
+//! the library crates (`bridgekeeper-steam` for discovery,
+//! `bridgekeeper-profiles`, `bridgekeeper-sessions` for starting, watching
+//! and stopping bridges, `bridgekeeper-shm` for reading mapping files,
+//! `bridgekeeper-bus` for D-Bus). The command line and the desktop app call
+//! the same library code.
 //!
-//! The command line (`main.rs`, [`cli`]) and the desktop app ([`ui`],
-//! [`tray`]) call the same library code:
+//! Inside this crate the modules run one way, each using only those below
+//! it:
 //!
-//! - [`steam`] finds Steam installations, libraries, games, their Wine
-//!   prefixes and the Proton build that runs each one;
-//! - [`profiles`] loads the per-game mapping profiles (TOML);
-//! - [`bridge`] runs the Windows bridge under Wine and reads its status;
-//! - [`sessions`] starts, watches, records and stops a game's bridge;
-//! - [`shm`] reads the mapping files safely and decodes their bytes;
-//! - [`settings`] keeps the app's settings and the autostart entry;
-//! - [`desktop`] ties the program to its desktop file and launch option;
-//! - [`host`] reaches host processes and programs from inside a Flatpak
-//!   sandbox;
-//! - [`bus`] serves the D-Bus interface and sends desktop notifications,
-//!   for the desktop app and `watch`.
+//! - [`cli`]: the subcommands; the default one starts [`desktop`];
+//! - [`desktop`]: the main loop that owns the window, the tray, the
+//!   auto-attach loop and the D-Bus service;
+//! - [`ui`] (the window's panels) and [`tray`] (the icon and its menu);
+//! - `auto_attach`, [`session_watch`] and [`bus`]: background work that
+//!   feeds the state;
+//! - [`actions`]: what a click does, run off the window's thread;
+//! - [`state`]: the games, sessions and settings that the window and the
+//!   tray show;
+//! - [`look`] and `profile_wake`: leaves that know nothing above them.
 
 #[cfg(feature = "gui")]
 pub mod actions;
@@ -22,8 +25,11 @@ pub mod actions;
 mod auto_attach;
 pub mod bus;
 pub mod cli;
+pub mod demo_sim;
 #[cfg(feature = "gui")]
 pub mod desktop;
+#[cfg(feature = "gui")]
+pub mod look;
 #[cfg(feature = "gui")]
 mod profile_wake;
 #[cfg(feature = "gui")]

@@ -17,10 +17,10 @@ use parking_lot::{Mutex, MutexGuard, RwLock};
 
 use bridgekeeper_protocol::MappingMode;
 
-use crate::actions::SaveProfileError;
-use crate::tray::TrayLook;
+use crate::look::TrayLook;
+use crate::profile_wake::ProfileWake;
 use bridgekeeper_host::program::Program;
-use bridgekeeper_profiles::{Catalog, CatalogReloader, SharedCatalog, default_user_dir};
+use bridgekeeper_profiles::{Catalog, CatalogReloader, Rejection, SharedCatalog, default_user_dir};
 use bridgekeeper_sessions::config::ConfigError;
 use bridgekeeper_sessions::settings::{Settings, autostart};
 use bridgekeeper_sessions::verify::Report;
@@ -179,7 +179,7 @@ pub struct DesktopState {
     /// Reloads `catalog` when a file in the user profile folder changes.
     pub(crate) profile_watcher: Option<CatalogReloader>,
     /// Wakes the listeners when `profile_watcher` reloads.
-    pub(crate) profile_wake: Option<crate::profile_wake::ProfileWake>,
+    pub(crate) profile_wake: Option<ProfileWake>,
 }
 
 /// Who is told that the state changed: the open window (a repaint) and the
@@ -207,6 +207,25 @@ pub type SharedState = Arc<Mutex<DesktopState>>;
 /// Locks the shared state, recovering from a worker that panicked.
 pub fn lock(shared: &SharedState) -> MutexGuard<'_, DesktopState> {
     shared.lock()
+}
+
+/// Why a profile from the editor was not saved.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveProfileError {
+    /// The profile has problems; each says what to fix.
+    #[error("{}", .0.problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Invalid(Rejection),
+    /// No user profile folder is set.
+    #[error("no user profile folder: choose one in Settings")]
+    NoFolder,
+    /// The folder or the file could not be written.
+    #[error("cannot write {}: {source}; choose another folder in Settings", .path.display())]
+    Write {
+        /// The folder or file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 const LOG_LINES: usize = 50;

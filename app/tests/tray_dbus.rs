@@ -4,15 +4,19 @@
 use std::process::Command;
 use std::time::Duration;
 
-use bridgekeeper_testkit::desktop::{Kill, bus_names, require, session_bus, status_notifier_item};
+use bridgekeeper_testkit::dbus::PrivateBus;
+use bridgekeeper_testkit::desktop::{Kill, require};
 
 #[test]
 fn registers_a_status_notifier_item_on_the_session_bus() {
-    let Some(tools) = require(&["dbus-daemon", "dbus-send"], "dbus") else {
+    if require(&["dbus-daemon", "dbus-send"], "dbus").is_none() {
+        return;
+    }
+    let Some(bus) = PrivateBus::start() else {
         return;
     };
+    let address = bus.address();
     let tmp = tempfile::tempdir().unwrap();
-    let (_bus, address) = session_bus(&tools[0], tmp.path());
     let home = tmp.path().join("home");
     std::fs::create_dir_all(&home).unwrap();
     let app = Kill(
@@ -20,18 +24,18 @@ fn registers_a_status_notifier_item_on_the_session_bus() {
             .env_clear()
             .env("HOME", &home)
             .env("XDG_RUNTIME_DIR", tmp.path())
-            .env("DBUS_SESSION_BUS_ADDRESS", &address)
+            .env("DBUS_SESSION_BUS_ADDRESS", address)
             .env("STEAM_DIR", tmp.path().join("no-steam"))
             .env("BRIDGEKEEPER_HIDDEN", "1")
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap(),
     );
-    let name = status_notifier_item(&address, app.0.id(), Duration::from_secs(20));
+    let name = bus.status_notifier_item(app.0.id(), Duration::from_secs(20));
     assert!(
         name.is_some(),
         "no StatusNotifierItem of pid {} among:\n{}",
         app.0.id(),
-        bus_names(&address)
+        bus.names()
     );
 }

@@ -11,7 +11,8 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use bridgekeeper_testkit::desktop::{Kill, require, session_bus, status_notifier_item};
+use bridgekeeper_testkit::dbus::PrivateBus;
+use bridgekeeper_testkit::desktop::{Kill, require};
 
 const LONG: Duration = Duration::from_secs(40);
 
@@ -74,7 +75,10 @@ fn closing_the_window_keeps_the_app_in_the_tray_and_the_tray_opens_a_new_window_
     std::fs::create_dir_all(&runtime).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
-    let (_bus, address) = session_bus(&tools[0], tmp.path());
+    let Some(bus) = PrivateBus::start() else {
+        return;
+    };
+    let address = bus.address().to_string();
     let _weston = Kill(
         Command::new(&tools[2])
             .args([
@@ -132,8 +136,9 @@ fn closing_the_window_keeps_the_app_in_the_tray_and_the_tray_opens_a_new_window_
         stays_without(&lines, "window closed", open),
         "the window closed by itself"
     );
-    let item =
-        status_notifier_item(&address, app.0.id(), LONG).expect("the tray item is registered");
+    let item = bus
+        .status_notifier_item(app.0.id(), LONG)
+        .expect("the tray item is registered");
     activate(&address, &item);
     assert!(
         wait_line(&lines, "window closed"),

@@ -23,6 +23,31 @@ pub enum MappingMode {
     Copy,
 }
 
+impl MappingMode {
+    /// The word the JSON lines and `status` use: `shared` or `copy`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MappingMode::Shared => "shared",
+            MappingMode::Copy => "copy",
+        }
+    }
+
+    /// The words for people, in the desktop app and notifications:
+    /// `zero copy` or `copy`.
+    pub fn label(self) -> &'static str {
+        match self {
+            MappingMode::Shared => "zero copy",
+            MappingMode::Copy => "copy",
+        }
+    }
+}
+
+impl std::fmt::Display for MappingMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Why the bridge is stopping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -7,12 +7,16 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod attach;
+pub mod demo;
 mod games;
 mod profiles;
 mod profiles_detail;
+mod record;
+pub mod replay;
 mod run;
 mod run_on_host;
 mod session_view;
+mod signals;
 mod status;
 mod stop;
 mod verify;
@@ -51,6 +55,13 @@ pub enum Command {
     Watch(watch::Args),
     /// Prove the whole chain in a game's prefix, step by step.
     Verify(verify::Args),
+    /// Record a running session's mappings into a capture file, or
+    /// describe one (--info FILE).
+    Record(record::Args),
+    /// Play a capture file into /dev/shm as a session of its own.
+    Replay(replay::Args),
+    /// Play the built-in demo capture: see everything work without a game.
+    Demo(demo::Args),
 }
 
 /// Sets up logging to stderr.
@@ -80,6 +91,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Status(args)) => status::run(args),
         Some(Command::Watch(args)) => watch::run(args),
         Some(Command::Verify(args)) => verify::run(args),
+        Some(Command::Record(args)) => record::run(args),
+        Some(Command::Replay(args)) => replay::run(args),
+        Some(Command::Demo(args)) => demo::run(args),
         #[cfg(feature = "gui")]
         None => crate::desktop::run(),
         #[cfg(not(feature = "gui"))]

@@ -63,7 +63,16 @@ pub fn print_profile(out: &mut impl Write, entry: &Entry) -> std::io::Result<()>
         }
     }
     if let Some(d) = &p.dashboard {
-        writeln!(out, "\ndashboard: {}", d.gauges().join(", "))?;
+        let gauges = d.gauges();
+        let shown = if gauges.is_empty() {
+            "none".to_string()
+        } else {
+            gauges.join(", ")
+        };
+        writeln!(out, "\ndashboard: {shown}")?;
+        for (gauge, why) in &d.unavailable {
+            writeln!(out, "  no {gauge}: {why}")?;
+        }
     }
     for warning in &entry.warnings {
         writeln!(out, "{}", warning.as_warning())?;

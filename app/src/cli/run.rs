@@ -37,19 +37,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         config.as_ref(),
     );
 
-    let mut log = plan.log.clone();
-    if let (Some(session), Ok(config)) = (&plan.session, &config)
-        && let Err(err) = config.registry.save(session)
-    {
-        log.push(format!("cannot record the session: {err}"));
+    let mut plan = plan;
+    if let Ok(config) = &config {
+        plan.record(&config.registry);
     }
-    // Recorded: other processes may look at this prefix again.
-    drop(plan.lock);
-    for line in &log {
+    let log = &plan.log;
+    for line in log {
         eprintln!("bridgekeeper: {line}");
     }
     if let Some(file) = &plan.log_file {
-        run_log::append(file, &log);
+        run_log::append(file, log);
     }
 
     let (program, rest) = plan.command.split_first().expect("clap requires a command");

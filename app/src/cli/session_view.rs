@@ -18,7 +18,7 @@ pub fn print_session(session: &SessionStatus) {
     for mapping in &session.mappings {
         let mode = match (&mapping.mode, &mapping.error) {
             (_, Some(err)) => format!("failed: {err}"),
-            (Some(mode), None) => format!("{mode:?}").to_lowercase(),
+            (Some(mode), None) => mode.to_string(),
             (None, None) => "pending".into(),
         };
         println!(

@@ -15,7 +15,8 @@ use tray_icon::menu::{CheckMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuIt
 use tray_icon::{Icon, MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
 
 use super::icons;
-use super::menu_model::{MenuEntry, TrayCommand, TrayLook};
+use super::menu_model::{MenuEntry, TrayCommand};
+use crate::look::TrayLook;
 
 /// The tray icon (on its own thread) and what it shows.
 pub struct Tray {

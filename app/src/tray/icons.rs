@@ -3,7 +3,7 @@
 //! renders them): a ring whose colour tells the state, filled when a game is
 //! bridged.
 
-use super::menu_model::TrayLook;
+use crate::look::TrayLook;
 
 /// Tray icon width and height in pixels (`assets/render-icons` renders them
 /// at this size).

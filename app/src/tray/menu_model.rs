@@ -1,5 +1,6 @@
 //! The tray menu and icon look as plain data.
 
+use crate::look::TrayLook;
 use crate::state::{DesktopState, GameRow, GameState};
 
 /// What a tray click or menu item asks for.
@@ -68,34 +69,6 @@ pub enum MenuEntry {
     },
     /// A separator.
     Separator,
-}
-
-/// The icon's look.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TrayLook {
-    /// Nothing bridged, auto-attach off.
-    Idle,
-    /// Waiting for a supported game to start.
-    Watching,
-    /// A game is bridged, every mapping zero copy.
-    BridgedZeroCopy,
-    /// A game is bridged, some mapping in copy mode.
-    BridgedCopy,
-    /// Something needs attention (a refusal, a crash, the bridge missing).
-    Problem,
-}
-
-impl TrayLook {
-    /// The tooltip.
-    pub fn tooltip(self) -> &'static str {
-        match self {
-            TrayLook::Idle => "Bridgekeeper: idle",
-            TrayLook::Watching => "Bridgekeeper: watching for games",
-            TrayLook::BridgedZeroCopy => "Bridgekeeper: bridged (zero copy)",
-            TrayLook::BridgedCopy => "Bridgekeeper: bridged (copy mode)",
-            TrayLook::Problem => "Bridgekeeper: a problem needs attention (open the window)",
-        }
-    }
 }
 
 /// The menu for `rows` (supported games only are listed).

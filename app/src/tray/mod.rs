@@ -11,5 +11,6 @@ mod glue;
 pub mod icons;
 pub mod menu_model;
 
+pub use crate::look::TrayLook;
 pub use glue::Tray;
-pub use menu_model::{MenuEntry, TrayCommand, TrayLook};
+pub use menu_model::{MenuEntry, TrayCommand};

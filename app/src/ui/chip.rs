@@ -11,7 +11,7 @@
 
 use egui::{Color32, CornerRadius, Pos2, Rect, Role, Sense, Stroke, TextStyle, Vec2, WidgetText};
 
-use crate::tray::TrayLook;
+use crate::look::TrayLook;
 
 /// Grey of the idle icon.
 pub const GREY: Color32 = Color32::from_rgb(0x80, 0x80, 0x80);

@@ -12,6 +12,11 @@
 //! ([`QUIET`] after the last change). A feed stops when dropped (its thread
 //! notices at its next tick; it is never joined, so a slow file system can
 //! not stall the window either).
+//!
+//! A feed may also tell a listener (the session's live dashboard) after
+//! each read that brought news, on the feed's thread: the dashboard decodes
+//! its gauges there, from the pages the feeds already read, so no file is
+//! read twice and nothing is decoded on the window's thread.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -124,17 +129,31 @@ impl Sampler {
     }
 }
 
-#[derive(Debug)]
+/// Called on a feed's thread after a read that brought news.
+pub type Listener = Arc<dyn Fn() + Send + Sync>;
+
 struct Control {
     stop: AtomicBool,
     paused: AtomicBool,
     thread: Mutex<Option<Thread>>,
+    listener: Mutex<Option<Listener>>,
+}
+
+impl std::fmt::Debug for Control {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Control")
+            .field("stop", &self.stop)
+            .field("paused", &self.paused)
+            .field("listener", &self.listener.lock().is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// A mapping file read on its own thread; see the module docs.
 #[derive(Debug)]
 pub struct Feed {
     path: PathBuf,
+    period: Duration,
     page: Arc<Mutex<Page>>,
     control: Arc<Control>,
 }
@@ -150,8 +169,10 @@ impl Feed {
             stop: AtomicBool::new(false),
             paused: AtomicBool::new(false),
             thread: Mutex::new(None),
+            listener: Mutex::new(None),
         });
         let path = config.path.clone();
+        let period = config.period;
         let (shared, ctl) = (page.clone(), control.clone());
         let spawned = std::thread::Builder::new()
             .name("mapping-feed".into())
@@ -164,9 +185,25 @@ impl Feed {
         }
         Feed {
             path,
+            period,
             page,
             control,
         }
+    }
+
+    /// How often the file is read.
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+
+    /// The page itself, for a reader on another thread (a dashboard).
+    pub fn shared_page(&self) -> Arc<Mutex<Page>> {
+        self.page.clone()
+    }
+
+    /// Sets (or clears) the listener told after each read with news.
+    pub fn set_listener(&self, listener: Option<Listener>) {
+        *self.control.listener.lock() = listener;
     }
 
     /// The file read.
@@ -204,6 +241,10 @@ fn run(config: &FeedConfig, page: &Mutex<Page>, control: &Control, ctx: &egui::C
                 match config.wake {
                     Wake::AtOnce => ctx.request_repaint(),
                     Wake::AtMost(delay) => ctx.request_repaint_after(delay),
+                }
+                let listener = control.listener.lock().clone();
+                if let Some(listener) = listener {
+                    listener();
                 }
             }
         }

@@ -24,6 +24,25 @@ pub struct GamesPanel {
     pub art: ArtCache,
 }
 
+/// "Try the demo" while no game is bridged: the built-in capture plays as
+/// a session, so Sessions and the Inspector can be seen working with no
+/// Steam, Wine or game.
+fn demo_offer(ui: &mut egui::Ui, state: &DesktopState, out: &mut Vec<Request>) {
+    if state.sessions.iter().any(|s| s.is_active()) {
+        return;
+    }
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(
+                "No supported game runs. See what Bridgekeeper does with a recorded session                  of a made-up Assetto Corsa Competizione car:",
+            );
+            if ui.button("Try the demo").clicked() {
+                out.push(Request::TryDemo);
+            }
+        });
+    });
+}
+
 impl GamesPanel {
     /// Draws the cards; returns what the person asked for.
     pub fn ui(&mut self, ui: &mut egui::Ui, state: &DesktopState) -> Vec<Request> {
@@ -54,6 +73,7 @@ impl GamesPanel {
                 self.editor = None;
             }
         }
+        demo_offer(ui, state, &mut out);
         if !banners(ui, state) {
             return out;
         }

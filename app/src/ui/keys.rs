@@ -2,7 +2,7 @@
 //!
 //! Tab, Shift+Tab, Enter and Space are egui's own (focus moves in the order
 //! controls are drawn; Enter or Space presses the focused button or
-//! check box). On top of those: Ctrl+1 … Ctrl+4 open the tabs, and Escape
+//! check box). On top of those: Ctrl+1 … Ctrl+5 open the tabs, and Escape
 //! closes the profile editor or the inspector (see
 //! [`super::BridgekeeperApp::show`]).
 
@@ -11,11 +11,12 @@ use egui::{Key, KeyboardShortcut, Modifiers};
 use super::Tab;
 
 /// The tabs in order, with their names and the digit of their shortcut.
-pub const TABS: [(Tab, &str, u8); 4] = [
+pub const TABS: [(Tab, &str, u8); 5] = [
     (Tab::Games, "Games", 1),
     (Tab::Sessions, "Sessions", 2),
     (Tab::Inspector, "Inspector", 3),
     (Tab::Settings, "Settings", 4),
+    (Tab::Replays, "Replays", 5),
 ];
 
 /// Ctrl (Cmd on a Mac) + the digit `digit` (1 … 9).

@@ -9,7 +9,7 @@
 //!
 //! Everything can be done from the keyboard: Tab and Shift+Tab move between
 //! controls in reading order, Enter or Space presses the focused one,
-//! Ctrl+1 … Ctrl+4 open the tabs ([`keys`]), Escape leaves a text field
+//! Ctrl+1 … Ctrl+5 open the tabs ([`keys`]), Escape leaves a text field
 //! and then closes the profile editor or the inspector. Buttons, images and
 //! state chips carry labels a screen reader reads (AccessKit): "Attach
 //! Assetto Corsa", "Assetto Corsa header image", "Assetto Corsa: bridged
@@ -19,6 +19,8 @@ pub mod a11y;
 pub mod art;
 pub mod chip;
 pub mod counter_rate;
+pub mod dashboard;
+pub mod dashboard_source;
 pub mod empty_states;
 pub mod feed;
 pub mod game_card;
@@ -26,8 +28,12 @@ pub mod games_panel;
 pub mod inspector;
 pub mod keys;
 pub mod profile_editor;
+pub mod recordings;
+pub mod replays_panel;
+pub mod screen_text;
 pub mod sessions_panel;
 pub mod settings_panel;
+pub mod since;
 
 use std::path::PathBuf;
 
@@ -35,6 +41,7 @@ use crate::actions::{self, Action};
 use crate::state::{SharedState, lock};
 use games_panel::GamesPanel;
 use inspector::Inspector;
+use replays_panel::{ReplaysPanel, Source, Target};
 use sessions_panel::SessionsPanel;
 use settings_panel::SettingsPanel;
 
@@ -52,6 +59,12 @@ pub enum Request {
         /// The profile id, for the mapping's layout.
         profile: String,
     },
+    /// Start recording a session (by id).
+    Record(String),
+    /// Stop recording a session (by id).
+    StopRecording(String),
+    /// Play the built-in demo capture and show the sessions.
+    TryDemo,
 }
 
 /// The window's tabs.
@@ -65,6 +78,8 @@ pub enum Tab {
     Inspector,
     /// Settings.
     Settings,
+    /// Capture files played back, and recordings.
+    Replays,
 }
 
 /// The window's content: tabs and their panels.
@@ -80,6 +95,8 @@ pub struct BridgekeeperApp {
     pub sessions: SessionsPanel,
     /// Settings.
     pub settings: SettingsPanel,
+    /// Replays and recordings.
+    pub replays: ReplaysPanel,
     /// The inspector, once a mapping was opened.
     pub inspector: Option<Inspector>,
     /// Whether a text field had the focus at the end of the last frame
@@ -96,6 +113,7 @@ impl BridgekeeperApp {
             games: GamesPanel::default(),
             sessions: SessionsPanel::default(),
             settings: SettingsPanel::default(),
+            replays: ReplaysPanel::default(),
             inspector: None,
             typing: false,
         }
@@ -150,7 +168,39 @@ impl BridgekeeperApp {
                     path,
                     profile,
                 } => self.inspect(&title, path, &profile),
+                Request::Record(id) => {
+                    let line = match self.replays.recordings.start(&self.registry(), &id) {
+                        Ok(file) => format!("recording session {id} into {}", file.display()),
+                        Err(err) => format!("cannot record session {id}: {err}"),
+                    };
+                    lock(&self.shared).log.push_back(line);
+                }
+                Request::StopRecording(id) => self.replays.recordings.stop(&id),
+                Request::TryDemo => {
+                    self.replays.play(self.replay_target(), Source::Demo);
+                    self.tab = Tab::Sessions;
+                }
             }
+        }
+    }
+
+    /// The session registry the app uses.
+    pub fn registry(&self) -> bridgekeeper_sessions::Registry {
+        self.replay_target().registry
+    }
+
+    /// Where replays go: the sessions' registry and backing-file folder
+    /// (this user's, by the environment, when sessions cannot start).
+    pub fn replay_target(&self) -> Target {
+        match &lock(&self.shared).env.sessions {
+            Ok(config) => Target {
+                registry: config.registry.clone(),
+                dir: config.shm_dir.clone(),
+            },
+            Err(_) => Target {
+                registry: bridgekeeper_sessions::Registry::for_user(),
+                dir: bridgekeeper_sessions::replay::default_dir(),
+            },
         }
     }
 
@@ -203,7 +253,10 @@ impl BridgekeeperApp {
         }
         egui::CentralPanel::default().show(ui, |ui| match self.tab {
             Tab::Inspector => match &mut self.inspector {
-                Some(inspector) => inspector.ui(ui),
+                Some(inspector) => {
+                    self.replays.inspector_strip(ui);
+                    inspector.ui(ui);
+                }
                 None => {
                     ui.label("Open a mapping from the Sessions tab.");
                 }
@@ -213,6 +266,12 @@ impl BridgekeeperApp {
                     .id_salt("tab")
                     .auto_shrink([false, false])
                     .show(ui, |ui| {
+                        if tab == Tab::Replays {
+                            let target = self.replay_target();
+                            self.replays.ui(ui, &target);
+                            return;
+                        }
+                        self.sessions.recording = self.replays.recordings.recording_ids();
                         let mut state = lock(&self.shared);
                         requests = match tab {
                             Tab::Games => self.games.ui(ui, &state),
@@ -226,7 +285,7 @@ impl BridgekeeperApp {
         self.typing = ui.ctx().text_edit_focused();
     }
 
-    /// The window's keys: Ctrl+1 … Ctrl+4 for the tabs, Escape to close
+    /// The window's keys: Ctrl+1 … Ctrl+5 for the tabs, Escape to close
     /// the profile editor or the inspector (a text field with the focus
     /// takes the first Escape, to give the focus up).
     fn keys(&mut self, ui: &mut egui::Ui) {

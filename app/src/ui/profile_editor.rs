@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::Request;
-use crate::actions::{Action, SaveProfileError};
+use crate::actions::Action;
+use crate::state::SaveProfileError;
 
 /// One mapping being entered.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -4,6 +4,12 @@
 //! times a second, only the bytes the table needs); the table is drawn
 //! again at most twice a second while data flows, once when it stops, and
 //! not at all while nothing changes.
+//!
+//! Above each session's table, a [`LiveDashboard`] shows the profile's
+//! gauges. It decodes from the same feeds (no file is read twice); the
+//! files it reads are read more often ([`DASHBOARD_POLL`], about a screen's
+//! refresh) and up to the last byte a gauge needs, and it wakes the window
+//! only when a value changes.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -12,25 +18,41 @@ use std::time::{Duration, Instant};
 use bridgekeeper_protocol::MappingMode;
 
 use super::Request;
+use super::dashboard::LiveDashboard;
+use super::dashboard_source::DashboardSource;
 use super::feed::{Feed, FeedConfig, QUIET, Wake};
+pub use super::since::since_words;
 use crate::actions::Action;
 use crate::state::DesktopState;
 use bridgekeeper_profiles::{Catalog, Field};
 use bridgekeeper_sessions::SessionStatus;
+use bridgekeeper_sessions::status::MappingStatus;
 use bridgekeeper_shm::{MAX_READ, ReadState};
 
 /// How often a mapping is read for the table; a game that updates faster
 /// shows "≥ 20" unless its profile names a packet counter.
 const POLL: Duration = Duration::from_millis(50);
 
+/// How often a mapping a dashboard gauge reads is read: a 60 Hz screen's
+/// refresh. A game that writes more often is shown at this rate; one that
+/// writes less often, at its own (the window is woken only on a change).
+pub const DASHBOARD_POLL: Duration = Duration::from_micros(16_667);
+
 /// The table is drawn again at most this often while data flows.
 const TABLE_REFRESH: Duration = Duration::from_millis(500);
 
-/// The sessions panel's state: a feed per mapping file.
+/// The sessions panel's state: a feed per mapping file, a dashboard per
+/// session.
 #[derive(Debug, Default)]
 pub struct SessionsPanel {
     /// Feeds by file.
     pub feeds: HashMap<PathBuf, Feed>,
+    /// Live dashboards by session id, with the files they were started on
+    /// (a session whose files change gets a new one).
+    pub dashboards: HashMap<String, (Vec<PathBuf>, LiveDashboard)>,
+    /// Ids of the sessions being recorded (their button says Stop
+    /// recording).
+    pub recording: Vec<String>,
 }
 
 /// The profile's packet counter for `mapping`, if it names one.
@@ -47,9 +69,34 @@ fn liveness_field<'a>(
 /// The word for a mapping's mode.
 pub fn mode_label(mode: Option<MappingMode>) -> &'static str {
     match mode {
-        Some(MappingMode::Shared) => "zero copy",
-        Some(MappingMode::Copy) => "copy",
+        Some(mode) => mode.label(),
         None => "not set up",
+    }
+}
+
+/// Record (or Stop recording) for an active session that is not a replay.
+fn record_button(
+    ui: &mut egui::Ui,
+    session: &SessionStatus,
+    recording: &[String],
+    out: &mut Vec<Request>,
+) {
+    if !session.is_active() || session.kind == bridgekeeper_sessions::SessionKind::Replay {
+        return;
+    }
+    if recording.contains(&session.id) {
+        if ui
+            .button(format!("Stop recording {}", session.game))
+            .clicked()
+        {
+            out.push(Request::StopRecording(session.id.clone()));
+        }
+    } else if ui
+        .button(format!("Record {}", session.game))
+        .on_hover_text("record every mapping into a capture file (Replays tab)")
+        .clicked()
+    {
+        out.push(Request::Record(session.id.clone()));
     }
 }
 
@@ -92,6 +139,8 @@ impl SessionsPanel {
             .flat_map(|s| s.mappings.iter().map(|m| &m.file))
             .collect();
         self.feeds.retain(|file, _| live.contains(&file));
+        self.dashboards
+            .retain(|id, _| sessions.iter().any(|s| &s.id == id));
         self.pause(false);
         if sessions.is_empty() {
             ui.label(
@@ -113,6 +162,96 @@ impl SessionsPanel {
             ui.ctx().request_repaint_after(after);
         }
         out
+    }
+
+    /// Starts the feed of `m`'s file if there is none: it reads up to the
+    /// profile's packet counter (the whole mapping without one), and at
+    /// least the `extent` a dashboard needs, then more often.
+    fn ensure_feed(
+        &mut self,
+        ctx: &egui::Context,
+        m: &MappingStatus,
+        catalog: Option<&Catalog>,
+        profile: &str,
+        extent: usize,
+    ) {
+        if self.feeds.contains_key(&m.file) {
+            return;
+        }
+        let counter = liveness_field(catalog, profile, &m.name).cloned();
+        let limit = counter
+            .as_ref()
+            .map_or(m.size, |f| f.end() as u64)
+            .max(extent as u64)
+            .clamp(1, MAX_READ);
+        let period = if extent > 0 { DASHBOARD_POLL } else { POLL };
+        let feed = Feed::start(
+            FeedConfig {
+                path: m.file.clone(),
+                limit,
+                period,
+                wake: Wake::AtMost(TABLE_REFRESH),
+                counter,
+                layout: None,
+            },
+            ctx.clone(),
+        );
+        self.feeds.insert(m.file.clone(), feed);
+    }
+
+    /// Draws `session`'s live dashboard, starting it on first sight.
+    fn dashboard_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        session: &SessionStatus,
+        dashboard: &bridgekeeper_profiles::Dashboard,
+    ) {
+        if dashboard.gauges().is_empty() {
+            if let Some(why) = dashboard.unavailable.values().next() {
+                ui.label(format!(
+                    "No live dashboard for {}: every value is {why}.",
+                    session.game
+                ));
+            }
+            return;
+        }
+        let files: Vec<PathBuf> = session.mappings.iter().map(|m| m.file.clone()).collect();
+        if self
+            .dashboards
+            .get(&session.id)
+            .is_some_and(|(started_on, _)| *started_on != files)
+        {
+            self.dashboards.remove(&session.id);
+        }
+        let feeds = &self.feeds;
+        let (_, live) = self
+            .dashboards
+            .entry(session.id.clone())
+            .or_insert_with(|| {
+                let pages = session
+                    .mappings
+                    .iter()
+                    .filter(|m| dashboard.extent(&m.name) > 0)
+                    .filter_map(|m| Some((m.name.clone(), feeds.get(&m.file)?)))
+                    .collect::<Vec<_>>();
+                let source = DashboardSource::new(
+                    dashboard.clone(),
+                    pages
+                        .iter()
+                        .map(|(name, feed)| (name.clone(), feed.shared_page()))
+                        .collect(),
+                    ui.ctx().clone(),
+                );
+                for (_, feed) in &pages {
+                    feed.set_listener(Some(source.listener()));
+                }
+                // The pages the feeds already hold.
+                source.update(Instant::now());
+                (files, LiveDashboard::new(source))
+            });
+        egui::Frame::new()
+            .inner_margin(egui::Margin::symmetric(0, 6))
+            .show(ui, |ui| live.ui(ui));
     }
 
     fn session(
@@ -138,6 +277,7 @@ impl SessionsPanel {
             if session.is_active() && ui.button(format!("Stop {}", session.game)).clicked() {
                 out.push(Request::Action(Action::Stop(session.appid)));
             }
+            record_button(ui, session, &self.recording, out);
         });
         ui.label(format!("Prefix: {}", session.prefix.display()));
         if let Some(ending) = &session.ending {
@@ -145,6 +285,16 @@ impl SessionsPanel {
         }
         if let Some(advice) = &session.advice {
             ui.colored_label(ui.visuals().warn_fg_color, advice);
+        }
+        let dashboard = catalog
+            .and_then(|c| c.get(&session.profile))
+            .and_then(|e| e.profile.dashboard.as_ref());
+        for m in &session.mappings {
+            let extent = dashboard.map_or(0, |d| d.extent(&m.name));
+            self.ensure_feed(ui.ctx(), m, catalog, &session.profile, extent);
+        }
+        if let Some(dashboard) = dashboard {
+            self.dashboard_ui(ui, session, dashboard);
         }
         let mut problems = Vec::new();
         egui::Grid::new(("mappings", &session.id))
@@ -165,32 +315,16 @@ impl SessionsPanel {
                 }
                 ui.end_row();
                 for m in &session.mappings {
-                    let feed = self.feeds.entry(m.file.clone()).or_insert_with(|| {
-                        let counter = liveness_field(catalog, &session.profile, &m.name).cloned();
-                        let limit = counter
-                            .as_ref()
-                            .map(|f| f.end() as u64)
-                            .unwrap_or(m.size)
-                            .clamp(1, MAX_READ);
-                        Feed::start(
-                            FeedConfig {
-                                path: m.file.clone(),
-                                limit,
-                                period: POLL,
-                                wake: Wake::AtMost(TABLE_REFRESH),
-                                counter,
-                                layout: None,
-                            },
-                            ui.ctx().clone(),
-                        )
-                    });
+                    let Some(feed) = self.feeds.get(&m.file) else {
+                        continue;
+                    };
                     let page = feed.page();
                     ui.label(&m.name);
                     ui.monospace(m.file.display().to_string());
                     ui.label(format!("{} bytes", m.size));
                     ui.label(mode_label(m.mode));
                     let t = &page.tracker;
-                    let sampled = 1000 / POLL.as_millis() as usize;
+                    let sampled = (1.0 / feed.period().as_secs_f64()).round() as usize;
                     ui.label(match page.counter.as_ref().and_then(|c| c.per_second()) {
                         Some(rate) => format!("{rate:.0}"),
                         None => match t.updates_per_second(now) {
@@ -261,67 +395,5 @@ impl SessionsPanel {
         for problem in problems {
             ui.colored_label(ui.visuals().error_fg_color, problem);
         }
-    }
-}
-
-/// Steps of the "last change" column once data stopped: it says "over N"
-/// and moves on at each step, so a stopped page costs a handful of frames,
-/// not one a second.
-const SINCE_STEPS: [u64; 10] = [2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
-
-/// The words for a last change `ago` (`None`: never), and how long until
-/// they change on their own (`None`: not while the data flows, when the
-/// feed's wakes redraw the table, nor after the last step).
-pub fn since_words(ago: Option<Duration>) -> (String, Option<Duration>) {
-    let Some(ago) = ago else {
-        return ("never".into(), None);
-    };
-    if ago < QUIET {
-        return (format!("{:.1} s ago", ago.as_secs_f32()), None);
-    }
-    let secs = ago.as_secs();
-    let passed = SINCE_STEPS
-        .iter()
-        .rev()
-        .find(|&&s| secs >= s)
-        .copied()
-        .unwrap_or(2);
-    let next = SINCE_STEPS
-        .iter()
-        .find(|&&s| s > secs)
-        .map(|&s| Duration::from_secs(s).saturating_sub(ago));
-    let words = if passed >= 60 {
-        format!("over {} min ago", passed / 60)
-    } else {
-        format!("over {passed} s ago")
-    };
-    (words, next)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_last_change_moves_in_steps_once_data_stops() {
-        assert_eq!(since_words(None), ("never".into(), None));
-        assert_eq!(
-            since_words(Some(Duration::from_millis(300))),
-            ("0.3 s ago".into(), None),
-            "flowing: the feed's wakes redraw it"
-        );
-        assert_eq!(
-            since_words(Some(Duration::from_millis(2500))),
-            ("over 2 s ago".into(), Some(Duration::from_millis(2500)))
-        );
-        assert_eq!(
-            since_words(Some(Duration::from_secs(61))),
-            ("over 1 min ago".into(), Some(Duration::from_secs(59)))
-        );
-        assert_eq!(
-            since_words(Some(Duration::from_secs(7200))),
-            ("over 60 min ago".into(), None),
-            "no more steps after an hour"
-        );
     }
 }

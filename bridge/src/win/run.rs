@@ -39,7 +39,17 @@ pub fn run(options: &Options, status: &Status) -> u32 {
     };
 
     drop(copier);
-    let files: Vec<String> = mappings.iter().map(|m| m.file_path.clone()).collect();
+    let files: Vec<String> = if options.existing_files {
+        // The caller made every file, also those of mappings that failed
+        // here: they would stay in /dev/shm until logout.
+        options
+            .mappings
+            .iter()
+            .map(|spec| paths::join(&options.dir, &spec.name.file_name()))
+            .collect()
+    } else {
+        mappings.iter().map(|m| m.file_path.clone()).collect()
+    };
     drop(mappings);
     // Serve mode's files are another session's (the parser refuses the pair).
     if options.remove_files && options.mode() != Mode::Serve {

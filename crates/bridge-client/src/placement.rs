@@ -7,6 +7,7 @@ use std::io;
 use std::path::Path;
 
 use bridgekeeper_host::files::write_atomic;
+use bridgekeeper_host::owned_files::read_regular;
 
 use crate::BridgeFiles;
 
@@ -23,7 +24,9 @@ pub fn place(files: &BridgeFiles, dir: &Path) -> io::Result<BridgeFiles> {
     };
     for (from, to) in [(&files.exe, &placed.exe), (&files.dll, &placed.dll)] {
         let source = fs::read(from)?;
-        if fs::read(to).is_ok_and(|existing| existing == source) {
+        // Only a regular file of ours is read (a FIFO there would hang the
+        // launch); anything else is replaced.
+        if read_regular(to, source.len() as u64).is_ok_and(|existing| existing == source) {
             continue;
         }
         write_atomic(to, &source)?;
@@ -55,5 +58,26 @@ mod tests {
             2,
             "no temporary files left"
         );
+    }
+
+    #[test]
+    fn a_fifo_in_place_of_the_copy_is_replaced_without_blocking() {
+        let src = tempfile::tempdir().unwrap();
+        let dst = tempfile::tempdir().unwrap();
+        let files = BridgeFiles {
+            exe: src.path().join("b.exe"),
+            dll: src.path().join("x.dll"),
+        };
+        fs::write(&files.exe, b"v1").unwrap();
+        fs::write(&files.dll, b"dll").unwrap();
+        let dir = dst.path().join(FOLDER);
+        fs::create_dir_all(&dir).unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(dir.join("b.exe"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let placed = place(&files, &dir).unwrap();
+        assert_eq!(fs::read(&placed.exe).unwrap(), b"v1");
     }
 }

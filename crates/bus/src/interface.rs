@@ -46,8 +46,10 @@ impl Bridgekeeper1 {
 /// Attaches to the running game `appid`; the session's id, or why not.
 fn attach(backend: &dyn Backend, appid: u32) -> Result<String, BusError> {
     let config = backend.sessions().map_err(|e| BusError::from(&*e))?;
-    let catalog = backend.catalog();
-    let session = attach_appid(&config, &catalog.read(), appid)?;
+    // A copy: attach can take half a minute, and a read lock held that long
+    // would stall the window behind the next profile reload.
+    let catalog = backend.catalog().read().clone();
+    let session = attach_appid(&config, &catalog, appid)?;
     let id = session.record.id.clone();
     // Like the window's Attach: the bridge runs on its own and ends with
     // its game; the registry follows it.

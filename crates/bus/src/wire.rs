@@ -1,7 +1,6 @@
 //! What goes over the bus: sessions and mappings as D-Bus structs, built
 //! from the library's [`SessionStatus`] so every view says the same.
 
-use bridgekeeper_protocol::MappingMode;
 use bridgekeeper_sessions::status::MappingStatus;
 use bridgekeeper_sessions::{SessionState, SessionStatus};
 use serde::{Deserialize, Serialize};
@@ -38,8 +37,7 @@ impl From<&MappingStatus> for MappingInfo {
 pub fn mode_word(m: &MappingStatus) -> &'static str {
     match (m.mode, &m.error) {
         (_, Some(_)) => "failed",
-        (Some(MappingMode::Shared), None) => "shared",
-        (Some(MappingMode::Copy), None) => "copy",
+        (Some(mode), None) => mode.as_str(),
         (None, None) => "pending",
     }
 }

@@ -1,5 +1,6 @@
 //! Bench command: the recorder's real cost. The `Sampler` polls three
-//! ACC-shaped files in /dev/shm at the default 1 kHz while another thread
+//! ACC-shaped files in /dev/shm (1 kHz, locked to the physics page's
+//! cadence once it is steady, as `record` does) while another thread
 //! rewrites the physics page at 333 Hz and the graphics page at 60 Hz; the
 //! recorder thread's CPU time (user + system, `getrusage(RUSAGE_THREAD)`:
 //! reads, comparisons, deltas, zstd, writes and its sleeps' wake-ups) is
@@ -8,7 +9,8 @@
 //!
 //! `cargo bench -p bridgekeeper-capture --bench record_cpu`
 //! (`BK_BENCH_SECONDS`, default 5 per run; `BK_BENCH_RUNS`, default 5;
-//! `BK_BENCH_RATE`, polls per second, default 1000)
+//! `BK_BENCH_RATE`, polls per second, default 1000; `BK_BENCH_PHASE_LOCK`,
+//! 1 (default) to lock to the physics page's cadence, 0 for the fixed rate)
 
 mod common;
 
@@ -104,8 +106,11 @@ fn run(seconds: u64, rate_hz: f64) -> Run {
             let mut writer = CaptureWriter::create(&capture, header.clone()).unwrap();
             let cpu_before = thread_cpu();
             let start = Instant::now();
-            let report =
-                record(&mut sampler, &mut writer, &PollOptions { rate_hz }, &stop).unwrap();
+            let options = PollOptions {
+                rate_hz,
+                phase_lock: env_number("BK_BENCH_PHASE_LOCK", 1) == 1,
+            };
+            let report = record(&mut sampler, &mut writer, &options, &stop).unwrap();
             let cpu = thread_cpu() - cpu_before;
             let elapsed = start.elapsed();
             writer.finish().unwrap();

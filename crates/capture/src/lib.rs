@@ -57,6 +57,7 @@ pub mod format;
 mod header;
 mod lateness;
 mod layout;
+pub mod phase;
 mod player;
 mod poll;
 mod predict;

@@ -123,6 +123,23 @@ pub struct Player {
     lateness: Lateness,
     frames: u64,
     loops: u64,
+    observer: Observer,
+}
+
+/// Called with the cursor (frame number, time) whenever the sink changed.
+type CursorFn = Box<dyn FnMut(Option<u64>, Duration) + Send>;
+
+#[derive(Default)]
+struct Observer(Option<CursorFn>);
+
+impl std::fmt::Debug for Observer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Observer(set)"
+        } else {
+            "Observer(none)"
+        })
+    }
 }
 
 enum Flow {
@@ -143,7 +160,30 @@ impl Player {
             lateness: Lateness::default(),
             frames: 0,
             loops: 0,
+            observer: Observer::default(),
         })
+    }
+
+    /// The capture's header.
+    pub fn header(&self) -> &crate::CaptureHeader {
+        self.reader.header()
+    }
+
+    /// Calls `observer` with the cursor (frame number, or `None` before
+    /// the first frame; capture time) each time the sink was written: a
+    /// frame played, a seek, a step. It runs on the playing thread, so it
+    /// must be quick (store into atomics).
+    pub fn on_frame(&mut self, observer: impl FnMut(Option<u64>, Duration) + Send + 'static) {
+        self.observer = Observer(Some(Box::new(observer)));
+    }
+
+    fn notify(&mut self) {
+        if let Some(observer) = &mut self.observer.0 {
+            observer(
+                self.reader.position(),
+                self.reader.time().unwrap_or_default(),
+            );
+        }
     }
 
     /// The reader; its cursor is the frame the sink has received.
@@ -175,6 +215,7 @@ impl Player {
                 self.sink(m, sink.write(m, 0, self.reader.mapping(m)))?;
             }
         }
+        self.notify();
         Ok(())
     }
 
@@ -353,6 +394,7 @@ impl Player {
             )?;
         }
         self.frames += 1;
+        self.notify();
         Ok(())
     }
 

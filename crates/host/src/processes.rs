@@ -9,6 +9,7 @@
 use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::process::Stdio;
 
@@ -185,9 +186,10 @@ pub fn is_alive_in(namespace: Option<u64>, pid: i32, start_time: u64) -> Option<
     }
 }
 
-/// The host processes whose command line holds `args` as consecutive
-/// entries (their environment is not read). Unlike a pid, a command line
-/// looks the same from every pid namespace.
+/// The host processes of this user whose command line holds `args` as
+/// consecutive entries (their environment is not read). Unlike a pid, a
+/// command line looks the same from every pid namespace. Other users'
+/// processes never count: anyone can read a command line and copy it.
 pub fn carrying(args: &[&OsStr]) -> Vec<ProcessInfo> {
     let holds = |cmdline: &[OsString]| {
         !args.is_empty()
@@ -199,6 +201,10 @@ pub fn carrying(args: &[&OsStr]) -> Vec<ProcessInfo> {
         return local_pids()
             .into_iter()
             .filter_map(|pid| {
+                let owner = std::fs::metadata(format!("/proc/{pid}")).ok()?.uid();
+                if owner != crate::owned_files::my_uid() {
+                    return None;
+                }
                 let bytes = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
                 let cmdline: Vec<OsString> = bytes
                     .split(|&b| b == 0)
@@ -226,14 +232,18 @@ pub fn carrying(args: &[&OsStr]) -> Vec<ProcessInfo> {
         .collect()
 }
 
-/// The `find` arguments that print `stat` and `cmdline` of every process.
+/// The `find` arguments that print `stat` and `cmdline` of every process
+/// of this user.
 pub fn carrying_args() -> Vec<OsString> {
+    let uid = crate::owned_files::my_uid().to_string();
     [
         "/proc",
         "-mindepth",
         "2",
         "-maxdepth",
         "2",
+        "-user",
+        uid.as_str(),
         "(",
         "-path",
         "/proc/[0-9]*/stat",

@@ -255,7 +255,26 @@ pub struct Dashboard {
     pub last_lap: Option<LapGauge>,
     /// Session status.
     pub status: Option<StatusGauge>,
+    /// Gauges the game's data cannot feed, by name (as in
+    /// [`GAUGES`]), each with the reason a person reads.
+    pub unavailable: BTreeMap<String, String>,
 }
+
+/// Every gauge's name, in display order.
+pub const GAUGES: [&str; 12] = [
+    "speed",
+    "rpm",
+    "max_rpm",
+    "gear",
+    "throttle",
+    "brake",
+    "clutch",
+    "fuel",
+    "max_fuel",
+    "current_lap",
+    "last_lap",
+    "status",
+];
 
 /// A gear.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -609,6 +628,73 @@ impl Dashboard {
             }
         }
         out
+    }
+
+    /// How many bytes from the start of `mapping` the gauges read (per-car
+    /// arrays up to their last record), so a reader copies no more than
+    /// that. Zero when no gauge reads `mapping`.
+    pub fn extent(&self, mapping: &str) -> usize {
+        let spread = |records: Option<&str>| {
+            records
+                .and_then(|name| self.records.iter().find(|r| r.name == name))
+                .map_or(0, |r| r.stride.saturating_mul(r.count.saturating_sub(1)))
+        };
+        let mut end = 0;
+        for r in self.records.iter().filter(|r| r.mapping == mapping) {
+            let last = spread(Some(&r.name));
+            let per_record = match &r.find {
+                PlayerFind::Flag { flag, id } => [Some(flag), id.as_ref()],
+                PlayerFind::SameIdAs { id, .. } => [Some(id), None],
+            };
+            for field in per_record.into_iter().flatten() {
+                end = end.max(field.end().saturating_add(last));
+            }
+            if let Some(limit) = &r.limit {
+                end = end.max(limit.end());
+            }
+        }
+        for (at, minus) in self.field_refs() {
+            if at.mapping == mapping {
+                let last = spread(at.records.as_deref());
+                for field in std::iter::once(&at.field).chain(minus) {
+                    end = end.max(field.end().saturating_add(last));
+                }
+            }
+        }
+        end
+    }
+
+    /// Every field a gauge reads, with a lap gauge's `minus`.
+    fn field_refs(&self) -> Vec<(&FieldRef, Option<&Field>)> {
+        fn limit<U>(g: &Option<LimitGauge<U>>) -> Option<&FieldRef> {
+            match g.as_ref().map(|g| &g.from) {
+                Some(Limit::Field(at)) => Some(at),
+                _ => None,
+            }
+        }
+        fn lap(g: &Option<LapGauge>) -> Option<(&FieldRef, Option<&Field>)> {
+            g.as_ref().map(|g| (&g.at, g.minus.as_ref()))
+        }
+        fn plain(at: Option<&FieldRef>) -> Option<(&FieldRef, Option<&Field>)> {
+            at.map(|at| (at, None))
+        }
+        [
+            plain(self.speed.as_ref().map(|g| &g.at)),
+            plain(self.rpm.as_ref().map(|g| &g.at)),
+            plain(limit(&self.max_rpm)),
+            plain(self.gear.as_ref().map(|g| &g.at)),
+            plain(self.throttle.as_ref().map(|g| &g.at)),
+            plain(self.brake.as_ref().map(|g| &g.at)),
+            plain(self.clutch.as_ref().map(|g| &g.at)),
+            plain(self.fuel.as_ref().map(|g| &g.at)),
+            plain(limit(&self.max_fuel)),
+            lap(&self.current_lap),
+            lap(&self.last_lap),
+            plain(self.status.as_ref().map(|g| &g.at)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
 
     /// The names of the gauges this dashboard has, in display order

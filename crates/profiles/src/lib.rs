@@ -85,9 +85,9 @@ pub use catalog::{
     check_file, check_file_with, default_user_dir,
 };
 pub use dashboard::{
-    Dashboard, DashboardValues, FieldRef, FuelUnit, Gauge, Gear, GearEncoding, GearGauge, LapGauge,
-    LapUnit, Limit, LimitGauge, PedalUnit, PlayerFind, PlayerRecords, RpmUnit, SpeedUnit, Status,
-    StatusGauge,
+    Dashboard, DashboardValues, FieldRef, FuelUnit, GAUGES, Gauge, Gear, GearEncoding, GearGauge,
+    LapGauge, LapUnit, Limit, LimitGauge, PedalUnit, PlayerFind, PlayerRecords, RpmUnit, SpeedUnit,
+    Status, StatusGauge,
 };
 pub use layout::{Field, FieldType, FieldTypeError, Layout, Scalar, Value};
 pub use problem::{Problem, line_column};

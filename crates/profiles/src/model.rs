@@ -131,6 +131,9 @@ pub(crate) struct RawDashboard {
     pub current_lap: Option<Spanned<RawLap>>,
     pub last_lap: Option<Spanned<RawLap>>,
     pub status: Option<Spanned<RawStatus>>,
+    /// Gauges the game's data cannot feed, each with the reason.
+    #[serde(default)]
+    pub unavailable: BTreeMap<Spanned<String>, String>,
 }
 
 /// Where a gauge's value is: common to every gauge table.

@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use bridgekeeper_profiles::{Catalog, DashboardValues, Gear, Profile, Status, parse_profile};
+use bridgekeeper_profiles::{
+    Catalog, DashboardValues, GAUGES, Gear, Profile, Status, parse_profile,
+};
 
 fn builtin(id: &str) -> Profile {
     Catalog::builtin().get(id).unwrap().profile.clone()
@@ -55,12 +57,35 @@ fn ms(n: u64) -> Option<Duration> {
 }
 
 #[test]
-fn every_builtin_with_a_layout_has_a_dashboard_except_iracing() {
+fn every_builtin_has_a_dashboard_that_feeds_or_explains_each_gauge() {
     for entry in Catalog::builtin().entries() {
         let p = &entry.profile;
-        let expected = !p.layouts.is_empty() && p.id != "iracing";
-        assert_eq!(p.dashboard.is_some(), expected, "{}", p.id);
+        let d = p
+            .dashboard
+            .as_ref()
+            .unwrap_or_else(|| panic!("{}: no [dashboard]", p.id));
+        let fed = d.gauges();
+        for gauge in GAUGES {
+            let explained = d.unavailable.get(gauge);
+            assert!(
+                fed.contains(&gauge) != explained.is_some(),
+                "{}: {gauge} is fed: {}, explained: {explained:?}",
+                p.id,
+                fed.contains(&gauge)
+            );
+        }
+        for mapping in d.mappings() {
+            assert!(d.extent(mapping) > 0, "{}: {mapping}", p.id);
+        }
     }
+    assert!(builtin("iracing").dashboard.unwrap().gauges().is_empty());
+    assert!(
+        builtin("assetto-corsa-rally")
+            .dashboard
+            .unwrap()
+            .gauges()
+            .is_empty()
+    );
     let gauges = |id| builtin(id).dashboard.unwrap().gauges();
     let all = [
         "speed",
@@ -620,4 +645,39 @@ fn bad_dashboards_are_rejected_with_place_and_fix() {
         shown[0].starts_with("mine.toml:39:1: the [dashboard] has no gauge"),
         "{shown:#?}"
     );
+}
+
+#[test]
+fn unavailable_gauges_need_a_known_name_and_a_reason_and_extents_cover_the_fields() {
+    let ok = format!("{MINE}unavailable = {{ clutch = \"the page has none\" }}\n");
+    let profile = parse_profile("mine.toml", &ok).unwrap();
+    let d = profile.dashboard.unwrap();
+    assert_eq!(
+        d.unavailable.get("clutch").map(String::as_str),
+        Some("the page has none")
+    );
+    assert_eq!(d.extent("page"), 8 + 30, "up to the end of utf16[15] `lap`");
+    assert_eq!(d.extent("other"), 0);
+    let wrong = |line: &str| problems(&format!("{MINE}{line}\n"));
+    let found = wrong("unavailable = { clucth = \"x\" }");
+    assert!(
+        found[0].contains("dashboard unavailable: \"clucth\" is not a gauge"),
+        "{found:?}"
+    );
+    let found = wrong("unavailable = { speed = \"x\" }");
+    assert!(
+        found[0].contains("speed is also given as a gauge"),
+        "{found:?}"
+    );
+    let found = wrong("unavailable = { clutch = \" \" }");
+    assert!(found[0].contains("clutch has no reason"), "{found:?}");
+    // The extent of a per-car array reaches its last record.
+    let lmu = builtin("le-mans-ultimate").dashboard.unwrap();
+    let rf2 = builtin("rfactor-2").dashboard.unwrap();
+    assert!(
+        rf2.extent("$rFactor2SMMP_Telemetry$") > 127 * 1888,
+        "{}",
+        rf2.extent("$rFactor2SMMP_Telemetry$")
+    );
+    assert!(lmu.mappings().iter().all(|m| lmu.extent(m) > 0));
 }

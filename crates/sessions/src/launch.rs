@@ -17,19 +17,26 @@ use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 
 use super::attach::{followed_exes, profile_specs};
+use super::backing_files::Prepared;
 use super::config::ConfigError;
-use super::registry::{PrefixLock, is_clean_absolute, same_prefix};
+use super::registry::{PrefixLock, Registry, is_clean_absolute, same_prefix};
 use super::steam_command::SteamCommand;
 use super::{
     SessionConfig, SessionKind, SessionMapping, SessionRecord, backing_files, clash, status,
 };
 use bridgekeeper_bridge_client::{BridgeCommand, new_nonce, placement};
+use bridgekeeper_host::owned_files;
 use bridgekeeper_profiles::Catalog;
 use bridgekeeper_protocol::check_bridge_os_path;
 
 /// Name of the log file `bridgekeeper run` writes in the game's compatdata
 /// folder.
 pub const LOG_FILE: &str = "bridgekeeper-run.log";
+
+/// How long the launch wrapper waits for another process's hold on the
+/// prefix (an attach takes at most about half a minute) before it starts the
+/// game without a bridge.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(40);
 
 /// What `bridgekeeper run` will do.
 #[derive(Debug)]
@@ -45,6 +52,12 @@ pub struct LaunchPlan {
     pub session: Option<SessionRecord>,
     /// The prefix's lock, to hold until the session is recorded.
     pub lock: Option<PrefixLock>,
+    /// The command exactly as given, for when the session cannot be
+    /// recorded.
+    original: Vec<OsString>,
+    /// The backing files prepared for the bridge, removed again when the
+    /// session cannot be recorded.
+    prepared: Option<Prepared>,
 }
 
 impl LaunchPlan {
@@ -55,7 +68,34 @@ impl LaunchPlan {
             log_file,
             session: None,
             lock: None,
+            original: args.to_vec(),
+            prepared: None,
         }
+    }
+
+    /// Records the session (if any), then lets other processes look at the
+    /// prefix again. A bridged session that cannot be recorded must not run:
+    /// with no record, an auto-attach watcher would start a second bridge on
+    /// the same files and zero them under the game. So the command goes back
+    /// to the game's own, and the prepared files are removed.
+    pub fn record(&mut self, registry: &Registry) {
+        if let Some(session) = &self.session
+            && let Err(err) = registry.save(session)
+        {
+            if let Some(prepared) = self.prepared.take() {
+                prepared.remove_created();
+            }
+            if self.command != self.original {
+                self.command = self.original.clone();
+                self.log.push(format!(
+                    "running the command unchanged: cannot record the session: {err}"
+                ));
+            } else {
+                self.log.push(format!("cannot record the session: {err}"));
+            }
+            self.session = None;
+        }
+        self.lock = None;
     }
 }
 
@@ -72,7 +112,12 @@ pub fn plan(
     let compatdata = var("STEAM_COMPAT_DATA_PATH")
         .filter(|p| !p.is_empty())
         .map(PathBuf::from);
-    let log_file = compatdata.as_ref().map(|dir| dir.join(LOG_FILE));
+    // Only a clean absolute path: a relative one would put the log in the
+    // game's own folder (the working directory).
+    let log_file = compatdata
+        .as_ref()
+        .filter(|dir| is_clean_absolute(dir))
+        .map(|dir| dir.join(LOG_FILE));
     let steam = match SteamCommand::parse(args) {
         Ok(steam) => steam,
         Err(err) => return LaunchPlan::unchanged(args, log_file, err.to_string()),
@@ -138,7 +183,7 @@ pub fn plan(
     }
     let prefix = compatdata.join("pfx");
     let registry = &config.registry;
-    let lock = match registry.lock_prefix(&prefix) {
+    let lock = match registry.lock_prefix_within(&prefix, LOCK_PATIENCE) {
         Ok(lock) => lock,
         Err(err) => {
             return LaunchPlan::unchanged(
@@ -195,6 +240,14 @@ pub fn plan(
             })
         })
         .and_then(|bridge| {
+            remove_stale_events(registry, &bridge_dir);
+            // Ours and 0600 before the bridge appends to it: Wine would
+            // create it with the umask's mode, through any link.
+            owned_files::create_new(&events_file)
+                .map_err(|err| format!("cannot create the bridge's status file: {err}"))?;
+            Ok(bridge)
+        })
+        .and_then(|bridge| {
             backing_files::prepare_all(&config.shm_dir, &specs)
                 .map(|prepared| (bridge, prepared))
                 .map_err(|err| err.to_string())
@@ -237,6 +290,42 @@ pub fn plan(
         log_file: Some(compatdata.join(LOG_FILE)),
         session: Some(session),
         lock: Some(lock),
+        original: args.to_vec(),
+        prepared: Some(prepared),
+    }
+}
+
+/// Removes the status files of earlier launches from the game's bridge
+/// folder: a record goes with the runtime folder at logout, and its events
+/// file in compatdata would stay forever. Only regular files of ours named
+/// `<id>.events` whose record is gone are removed.
+fn remove_stale_events(registry: &Registry, bridge_dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(bridge_dir) else {
+        return;
+    };
+    let (records, unreadable) = registry.list();
+    let known = |stem: &str| {
+        records.iter().any(|r| r.id == stem)
+            || unreadable
+                .iter()
+                .any(|(file, _)| file.file_stem().is_some_and(|s| s == stem))
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Some(stem) = path
+            .extension()
+            .filter(|e| *e == "events")
+            .and(path.file_stem())
+            .and_then(OsStr::to_str)
+        else {
+            continue;
+        };
+        if known(stem) {
+            continue;
+        }
+        if let Ok(meta) = std::fs::symlink_metadata(&path) {
+            owned_files::remove_if_same(&path, owned_files::FileId::of(&meta));
+        }
     }
 }
 
@@ -372,6 +461,75 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600, "{}", mapping.file.display());
         }
+    }
+
+    /// With no record an auto-attach watcher would start a second bridge
+    /// on the same files, so a session that cannot be recorded runs the
+    /// game's own command, and the files made for it are gone.
+    #[test]
+    fn a_session_that_cannot_be_recorded_runs_the_command_unchanged() {
+        let tmp = tempfile::tempdir().unwrap();
+        let config = config(tmp.path());
+        let mut launch = plan_in(b"SteamLibrary", &config, tmp.path());
+        let files: Vec<PathBuf> = launch
+            .session
+            .as_ref()
+            .unwrap()
+            .mappings
+            .iter()
+            .map(|m| m.file.clone())
+            .collect();
+        assert!(files.iter().all(|f| f.is_file()));
+        // The registry folder turns into a link: the record is refused.
+        let dir = config.registry.dir().to_path_buf();
+        let moved = tmp.path().join("moved");
+        std::fs::rename(&dir, &moved).unwrap();
+        std::os::unix::fs::symlink(&moved, &dir).unwrap();
+        launch.record(&config.registry);
+        assert_eq!(launch.command, steam_args());
+        assert!(launch.session.is_none());
+        let said = launch.log.join("\n");
+        assert!(
+            said.contains("running the command unchanged: cannot record the session"),
+            "{said}"
+        );
+        assert!(
+            files.iter().all(|f| !f.exists()),
+            "the prepared files are removed"
+        );
+    }
+
+    /// Events files of launches whose records are gone (the runtime folder
+    /// is emptied at logout) are removed at the next launch; a live one, and
+    /// anything that is not a regular file, stay.
+    #[test]
+    fn old_events_files_are_removed_at_the_next_launch() {
+        let tmp = tempfile::tempdir().unwrap();
+        let config = config(tmp.path());
+        let bridge_dir = tmp
+            .path()
+            .join("SteamLibrary/steamapps/compatdata/244210")
+            .join(placement::FOLDER);
+        std::fs::create_dir_all(&bridge_dir).unwrap();
+        let old = bridge_dir.join("244210-0123.events");
+        std::fs::write(&old, b"{}\n").unwrap();
+        let not_a_file = bridge_dir.join("244210-4567.events");
+        std::fs::create_dir(&not_a_file).unwrap();
+        let mut launch = plan_in(b"SteamLibrary", &config, tmp.path());
+        let events = launch.session.as_ref().unwrap().events_file.clone();
+        launch.record(&config.registry);
+        assert!(!old.exists(), "the old events file is removed");
+        assert!(not_a_file.is_dir(), "a folder is left alone");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&events).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "this launch's events file is ours and private"
+        );
+        // The next launch in the same prefix keeps this one's (its record is live).
+        let _second = plan_in(b"SteamLibrary", &config, tmp.path());
+        assert!(events.is_file());
     }
 
     /// Found by the `launch_command` fuzz target: the bridge refuses a

@@ -203,7 +203,7 @@ pub fn verify(
             let mode = ready
                 .ready
                 .first()
-                .map_or("?".into(), |r| format!("{:?}", r.mode).to_lowercase());
+                .map_or("?".into(), |r| r.mode.to_string());
             report.pass(
                 "bridge in the prefix",
                 format!("ready in {} ms ({mode})", started.elapsed().as_millis()),

@@ -85,9 +85,25 @@ pub fn parse(
     let installdir = vdf::get_str(state, "installdir")
         .filter(|d| !d.is_empty())
         .map(str::to_owned);
-    if installdir.is_none() {
-        warnings.push(Warning::new(path, "has no installdir"));
-    }
+    // A folder name inside `steamapps/common`, as Steam writes it: a path
+    // that leaves it would point discovery (and the Wine it runs) elsewhere.
+    let installdir = match installdir {
+        Some(dir) if !is_folder_name(&dir) => {
+            warnings.push(Warning::new(
+                path,
+                format!(
+                    "has installdir {dir:?}, which is not a folder name inside steamapps/common; \
+                     ignored (let Steam verify the game's files to rewrite it)"
+                ),
+            ));
+            None
+        }
+        Some(dir) => Some(dir),
+        None => {
+            warnings.push(Warning::new(path, "has no installdir"));
+            None
+        }
+    };
     let state_flags = match vdf::get_str(state, "StateFlags").map(|s| s.trim().parse::<u64>()) {
         Some(Ok(f)) => Some(f),
         Some(Err(_)) => {
@@ -104,6 +120,11 @@ pub fn parse(
         state_flags,
         last_updated,
     })
+}
+
+/// True for one plain folder name: no `/`, not `.` or `..`, no NUL.
+fn is_folder_name(dir: &str) -> bool {
+    !dir.contains(['/', '\0']) && dir != "." && dir != ".."
 }
 
 #[cfg(test)]
@@ -153,6 +174,18 @@ mod tests {
         assert_eq!(flags(1028).state(), InstallState::Ready);
         assert_eq!(flags(1026).state(), InstallState::UpdateRequired);
         assert_eq!(flags(0).state(), InstallState::Busy);
+    }
+
+    #[test]
+    fn an_installdir_that_leaves_common_is_ignored_with_a_warning() {
+        for dir in ["../../x", "/opt/x", "a/b", ".."] {
+            let mut w = Vec::new();
+            let text = format!(r#""AppState" {{ "appid" "10" "installdir" "{dir}" }}"#);
+            let m = parse(text.as_bytes(), 10, &p(), &mut w).unwrap();
+            assert_eq!(m.installdir, None, "{dir}");
+            let said = format!("{w:?}");
+            assert!(said.contains("not a folder name"), "{dir}: {said}");
+        }
     }
 
     #[test]

@@ -103,6 +103,36 @@ impl PrivateBus {
         };
         command
     }
+
+    /// The names on the bus, as `dbus-send` prints them.
+    pub fn names(&self) -> String {
+        let out = self
+            .tool("dbus-send")
+            .args([
+                "--print-reply",
+                "--dest=org.freedesktop.DBus",
+                "/",
+                "org.freedesktop.DBus.ListNames",
+            ])
+            .output()
+            .expect("running dbus-send");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits up to `timeout` for the StatusNotifierItem of process `pid`
+    /// and returns its bus name.
+    pub fn status_notifier_item(&self, pid: u32, timeout: Duration) -> Option<String> {
+        let wanted = format!("org.kde.StatusNotifierItem-{pid}-");
+        let start = Instant::now();
+        while start.elapsed() < timeout {
+            let names = self.names();
+            if let Some(at) = names.find(&wanted) {
+                return Some(names[at..].chars().take_while(|c| *c != '"').collect());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        None
+    }
 }
 
 impl Drop for PrivateBus {

@@ -1,12 +1,10 @@
 //! Desktop services for tests: finding tools (a missing one skips the
-//! test, except under `CI=true`), a private D-Bus session bus, the tray's
-//! StatusNotifierItem on it, an Xvfb display, and processes killed when
-//! the test ends.
+//! test, except under `CI=true`), an Xvfb display, and processes killed
+//! when the test ends. The private session bus is [`crate::dbus`].
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A program: `name` itself when it is a path, else the first `name` on
 /// `PATH`.
@@ -41,56 +39,6 @@ impl Drop for Kill {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-/// Starts a private session bus in `dir`; returns it and its address.
-pub fn session_bus(daemon: &Path, dir: &Path) -> (Kill, String) {
-    let mut bus = Kill(
-        Command::new(daemon)
-            .args(["--session", "--nofork", "--print-address=1"])
-            .arg(format!("--address=unix:path={}", dir.join("bus").display()))
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("starting dbus-daemon"),
-    );
-    let mut address = String::new();
-    BufReader::new(bus.0.stdout.take().expect("stdout is piped"))
-        .read_line(&mut address)
-        .expect("reading the bus address");
-    let address = address.trim().to_string();
-    assert!(address.starts_with("unix:"), "{address}");
-    (bus, address)
-}
-
-/// The names on the bus at `address`.
-pub fn bus_names(address: &str) -> String {
-    let out = Command::new("dbus-send")
-        .args([
-            &format!("--bus={address}"),
-            "--print-reply",
-            "--dest=org.freedesktop.DBus",
-            "/",
-            "org.freedesktop.DBus.ListNames",
-        ])
-        .output()
-        .expect("running dbus-send");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Waits up to `timeout` for the StatusNotifierItem of process `pid` and
-/// returns its bus name.
-pub fn status_notifier_item(address: &str, pid: u32, timeout: Duration) -> Option<String> {
-    let wanted = format!("org.kde.StatusNotifierItem-{pid}-");
-    let start = Instant::now();
-    while start.elapsed() < timeout {
-        let names = bus_names(address);
-        if let Some(at) = names.find(&wanted) {
-            let name: String = names[at..].chars().take_while(|c| *c != '"').collect();
-            return Some(name);
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    None
 }
 
 /// A running Xvfb with one 1280×900 screen, stopped on drop.

@@ -51,9 +51,26 @@ pub struct FakeSteamBuilder {
     game_name: String,
     others: Vec<AppSpec>,
     startup: Duration,
+    install_dir: String,
+    proton_dir: String,
+    proton_version: String,
 }
 
 impl FakeSteamBuilder {
+    /// The game's folder under `steamapps/common` (default `Fake Sim`).
+    pub fn install_dir(mut self, dir: &str) -> Self {
+        self.install_dir = dir.to_owned();
+        self
+    }
+
+    /// The Proton's folder name and version line (defaults [`PROTON_DIR`]
+    /// and a fake-proton version), for trees shown to people (screenshots).
+    pub fn proton_name(mut self, dir: &str, version: &str) -> Self {
+        self.proton_dir = dir.to_owned();
+        self.proton_version = version.to_owned();
+        self
+    }
+
     /// The game's name in its manifest (default `Fake Sim`; its folder stays
     /// `Fake Sim`).
     pub fn game_name(mut self, name: &str) -> Self {
@@ -85,10 +102,13 @@ impl FakeSteamBuilder {
             game_name,
             others,
             startup,
+            install_dir,
+            proton_dir,
+            proton_version,
         } = self;
         let programs = Path::new(WINDOWS_PROGRAMS_DIR);
-        let proton = ProtonSpec::valve(PROTON_APPID, PROTON_DIR)
-            .version(Some("1700000000 fake-proton-8.0-1"))
+        let proton = ProtonSpec::valve(PROTON_APPID, &proton_dir)
+            .version(Some(&proton_version))
             .runtime(Some(RUNTIME.0))
             .script(&fake_proton::proton_script(startup))
             .wine(Some(fake_proton::WINE))
@@ -102,14 +122,14 @@ impl FakeSteamBuilder {
             .runtime(RUNTIME.0, RUNTIME.1, 0)
             .proton(proton)
             .reaper(fake_proton::REAPER)
-            .app(AppSpec::new(appid, &game_name).installdir(GAME_DIR))
+            .app(AppSpec::new(appid, &game_name).installdir(&install_dir))
             .linked_prefix(appid, 0, prefix);
         for app in others {
             fixture = fixture.app(app);
         }
-        let proton = fixture.tool_path(PROTON_DIR);
+        let proton = fixture.tool_path(&proton_dir);
         let fixture = fixture.config_info(appid, 0, &proton).build();
-        let game_dir = fixture.common(0).join(GAME_DIR);
+        let game_dir = fixture.common(0).join(&install_dir);
         wine.game_folder(&game_dir, exes);
         FakeSteam {
             root: root.clone(),
@@ -139,6 +159,9 @@ impl FakeSteam {
             game_name: GAME_DIR.to_owned(),
             others: Vec::new(),
             startup: fake_proton::DEFAULT_STARTUP,
+            install_dir: GAME_DIR.to_owned(),
+            proton_dir: PROTON_DIR.to_owned(),
+            proton_version: "1700000000 fake-proton-8.0-1".to_owned(),
         }
     }
 

@@ -11,7 +11,7 @@ use windows_sys::Win32::System::Memory::{
 };
 
 pub(crate) use crate::say;
-use crate::{MAGIC, age, clock};
+use crate::{MAGIC, age, clock, drive};
 
 pub(crate) struct Options {
     pub(crate) maps: Vec<(String, usize)>,
@@ -24,6 +24,8 @@ pub(crate) struct Options {
     restart_file: Option<String>,
     crash_after: Option<Duration>,
     clock: bool,
+    /// ACC's pages get driving data ([`drive`]).
+    drive: bool,
     program: Vec<String>,
     /// Tool mode: create the section instead of opening it.
     pub(crate) create: bool,
@@ -45,6 +47,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         restart_file: None,
         crash_after: None,
         clock: false,
+        drive: false,
         program: Vec::new(),
         create: false,
         write: None,
@@ -79,6 +82,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--exit-code" => o.exit_code = value()?.parse().map_err(|_| "bad code")?,
             "--stop-file" => o.stop_file = Some(value()?),
             "--clock" => o.clock = true,
+            "--drive" => o.drive = true,
             "--create" => o.create = true,
             "--write" => o.write = Some(value()?.parse().map_err(|_| "bad value")?),
             "--find-exe" => o.find_exe.push(value()?),
@@ -166,6 +170,8 @@ struct Section {
     handle: *mut core::ffi::c_void,
     view: *mut u8,
     size: usize,
+    /// `--drive`: the ACC page this section is.
+    drive: Option<String>,
 }
 
 /// Creates and fills every section, the way a game starts its session.
@@ -198,6 +204,16 @@ fn open_sections(options: &Options) -> Result<Vec<Section>, i32> {
                 return Err(5);
             }
             let view = view.Value.cast::<u8>();
+            if options.drive && drive::drives(name) && *size >= 4096 {
+                drive::write(name, view, 0.0, 0);
+                sections.push(Section {
+                    handle,
+                    view,
+                    size: *size,
+                    drive: Some(name.clone()),
+                });
+                continue;
+            }
             for i in 20..*size {
                 view.add(i)
                     .write_volatile((i as u32).wrapping_mul(31).wrapping_add(7) as u8);
@@ -208,6 +224,7 @@ fn open_sections(options: &Options) -> Result<Vec<Section>, i32> {
                 handle,
                 view,
                 size: *size,
+                drive: None,
             });
         }
     }
@@ -273,6 +290,11 @@ fn game(options: &Options) -> i32 {
         }
         counter = counter.wrapping_add(1);
         for s in &sections {
+            if let Some(name) = &s.drive {
+                // SAFETY: driven views are at least 4096 bytes.
+                unsafe { drive::write(name, s.view, started.elapsed().as_secs_f32(), counter) };
+                continue;
+            }
             if s.size >= 16 {
                 // SAFETY: offsets 4..16 lie inside the view.
                 unsafe {

@@ -12,6 +12,10 @@
 //! | 16     | u32  | the game's Windows process id                   |
 //! | 20..   | u8   | pattern: byte `i` is `(i * 31 + 7) mod 256`     |
 //!
+//! With `--drive`, sections named `acpmf_physics`, `acpmf_graphics` and
+//! `acpmf_static` instead get plausible driving data in ACC's layout
+//! (`drive.rs`).
+//!
 //! With `--clock`, every tick also overwrites the pattern at 24..40 with a
 //! u64 sequence number (24) and the u64 wall-clock time of the write in
 //! nanoseconds since the Unix epoch (32), for the copy-lag benchmark.
@@ -20,7 +24,7 @@
 //! bridgekeeper-testgame.exe game --map NAME=SIZE... [--rate HZ] [--run-ms MS]
 //!                                [--stop-file LINUX_PATH] [--exit-code N] [--delay-ms MS]
 //!                                [--restart-file LINUX_PATH] [--crash-after-ms MS]
-//!                                [--clock] [--map-after-ms MS]
+//!                                [--clock] [--map-after-ms MS] [--drive]
 //! bridgekeeper-testgame.exe launcher [--delay-ms MS] [--exit-code N] -- PROGRAM ARGS...
 //! bridgekeeper-testgame.exe tool --map NAME=SIZE [--create] [--write U32] [--find-exe EXE]...
 //!                                [--run-ms MS] [--stop-file LINUX_PATH]
@@ -60,6 +64,8 @@ mod age;
 #[cfg(windows)]
 mod clock;
 mod command_line;
+#[cfg(windows)]
+mod drive;
 #[cfg(windows)]
 mod echo;
 #[cfg(windows)]

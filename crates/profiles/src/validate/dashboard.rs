@@ -8,8 +8,9 @@ use toml::Spanned;
 
 use super::{Checker, MappingSpans};
 use crate::dashboard::{
-    Dashboard, FieldRef, FuelUnit, Gauge, GearEncoding, GearGauge, LapGauge, LapUnit, Limit,
-    LimitGauge, PedalUnit, PlayerFind, PlayerRecords, RpmUnit, SpeedUnit, StatusGauge, is_number,
+    Dashboard, FieldRef, FuelUnit, GAUGES, Gauge, GearEncoding, GearGauge, LapGauge, LapUnit,
+    Limit, LimitGauge, PedalUnit, PlayerFind, PlayerRecords, RpmUnit, SpeedUnit, StatusGauge,
+    is_number,
 };
 use crate::layout::{Field, FieldType, Layout, Scalar};
 use crate::model::{RawDashboard, RawGauge, RawGear, RawLap, RawLimit, RawRecords, RawStatus};
@@ -118,6 +119,24 @@ impl Checker<'_> {
             }
         }
         self.player_links(&mut ctx);
+        let present: Vec<&'static str> = [
+            raw.speed.is_some(),
+            raw.rpm.is_some(),
+            raw.max_rpm.is_some(),
+            raw.gear.is_some(),
+            raw.throttle.is_some(),
+            raw.brake.is_some(),
+            raw.clutch.is_some(),
+            raw.fuel.is_some(),
+            raw.max_fuel.is_some(),
+            raw.current_lap.is_some(),
+            raw.last_lap.is_some(),
+            raw.status.is_some(),
+        ]
+        .into_iter()
+        .zip(GAUGES)
+        .filter_map(|(set, name)| set.then_some(name))
+        .collect();
         let dashboard = Dashboard {
             source: raw.source,
             speed: raw
@@ -151,12 +170,15 @@ impl Checker<'_> {
             last_lap: raw.last_lap.and_then(|g| self.lap(g, "last_lap", &ctx)),
             status: raw.status.and_then(|g| self.status(g, &ctx)),
             records: ctx.players.into_iter().map(|(p, _)| p).collect(),
+            unavailable: BTreeMap::new(),
         };
-        if dashboard.gauges().is_empty() {
+        let mut dashboard = dashboard;
+        dashboard.unavailable = self.unavailable(raw.unavailable, &present);
+        if dashboard.gauges().is_empty() && dashboard.unavailable.is_empty() {
             self.report(
                 span.clone(),
                 "the [dashboard] has no gauge",
-                "add at least one of speed, rpm, max_rpm, gear, throttle, brake, clutch, fuel, max_fuel, current_lap, last_lap, status, or remove [dashboard]",
+                "add at least one of speed, rpm, max_rpm, gear, throttle, brake, clutch, fuel, max_fuel, current_lap, last_lap, status, or say in `unavailable` why the game's data cannot feed them",
             );
         }
         if let Some(fuel) = &dashboard.fuel
@@ -170,6 +192,41 @@ impl Checker<'_> {
             );
         }
         dashboard
+    }
+
+    /// `unavailable`: known gauge names, not also given, each with a reason.
+    fn unavailable(
+        &mut self,
+        raw: BTreeMap<Spanned<String>, String>,
+        present: &[&str],
+    ) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for (name, reason) in raw {
+            let span = name.span();
+            let name = name.into_inner();
+            if !GAUGES.contains(&name.as_str()) {
+                self.report(
+                    span,
+                    format!("dashboard unavailable: {name:?} is not a gauge"),
+                    format!("use one of {}", GAUGES.join(", ")),
+                );
+            } else if present.contains(&name.as_str()) {
+                self.report(
+                    span,
+                    format!("dashboard unavailable: {name} is also given as a gauge"),
+                    format!("remove {name} from `unavailable`, or remove the gauge"),
+                );
+            } else if reason.trim().is_empty() {
+                self.report(
+                    span,
+                    format!("dashboard unavailable: {name} has no reason"),
+                    "say why the game's data cannot feed it",
+                );
+            } else {
+                out.insert(name, reason);
+            }
+        }
+        out
     }
 
     /// The mapping of a gauge and its layout.

@@ -54,6 +54,19 @@ pub enum RegistryError {
     /// A session id that cannot be a file name.
     #[error("session id {0:?} is not a plain file name")]
     Id(String),
+    /// Another process held the prefix's lock for longer than allowed.
+    #[error(
+        "another Bridgekeeper process has held the lock of {} for {} s (a stopped `attach`, \
+         or a frozen app?); end it, or see `bridgekeeper status`",
+        .prefix.display(),
+        .waited.as_secs()
+    )]
+    Busy {
+        /// The prefix.
+        prefix: PathBuf,
+        /// How long it waited.
+        waited: std::time::Duration,
+    },
 }
 
 /// The registry directory.
@@ -87,8 +100,12 @@ impl Registry {
         match bridgekeeper_host::sandbox::shared_runtime_dir() {
             Some(runtime) => Registry::new(&runtime),
             None => {
-                let base =
-                    std::env::temp_dir().join(format!("bridgekeeper-{}", owned_files::my_uid()));
+                // A relative $TMPDIR would put the registry wherever the
+                // program happens to run (a game's folder): /tmp then.
+                let tmp = Some(std::env::temp_dir())
+                    .filter(|t| t.is_absolute())
+                    .unwrap_or_else(|| PathBuf::from("/tmp"));
+                let base = tmp.join(format!("bridgekeeper-{}", owned_files::my_uid()));
                 Registry {
                     dir: base.join("bridgekeeper").join("sessions"),
                     base,
@@ -253,6 +270,30 @@ impl Registry {
         Ok(PrefixLock::new(file.0, file.1))
     }
 
+    /// Takes the lock of `prefix`, waiting at most `patience` for another
+    /// process to release it: for the launch wrapper, which must start the
+    /// game even when a stopped or frozen process holds the lock.
+    pub fn lock_prefix_within(
+        &self,
+        prefix: &Path,
+        patience: std::time::Duration,
+    ) -> Result<PrefixLock, RegistryError> {
+        let (file, key) = self.prefix_lock_file(prefix)?;
+        let start = std::time::Instant::now();
+        loop {
+            if file.try_lock().is_ok() {
+                return Ok(PrefixLock::new(file, key));
+            }
+            if start.elapsed() >= patience {
+                return Err(RegistryError::Busy {
+                    prefix: prefix.to_path_buf(),
+                    waited: start.elapsed(),
+                });
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
     /// Takes the lock of `prefix` if nobody holds it.
     pub fn try_lock_prefix(&self, prefix: &Path) -> Option<PrefixLock> {
         let (file, key) = self.prefix_lock_file(prefix).ok()?;
@@ -397,5 +438,20 @@ mod tests {
         );
         drop(held);
         assert!(registry.try_lock_prefix(&prefix).is_some(), "released");
+    }
+
+    #[test]
+    fn a_lock_held_too_long_is_reported_with_the_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = Registry::new(dir.path());
+        let prefix = dir.path().join("pfx");
+        let _held = registry.lock_prefix(&prefix).unwrap();
+        let Err(err) = registry.lock_prefix_within(&prefix, std::time::Duration::from_millis(200))
+        else {
+            panic!("the lock is held elsewhere");
+        };
+        let text = err.to_string();
+        assert!(text.contains(&prefix.display().to_string()), "{text}");
+        assert!(text.contains("held the lock"), "{text}");
     }
 }

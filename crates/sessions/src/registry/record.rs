@@ -25,14 +25,17 @@ pub enum SessionKind {
     Launcher,
     /// The watcher or `bridgekeeper attach` joined a running game.
     Attach,
+    /// `bridgekeeper replay` (or `demo`) plays a capture into the files.
+    Replay,
 }
 
 impl std::fmt::Display for SessionKind {
-    /// `launcher` or `attach`, as in the registry's JSON.
+    /// `launcher`, `attach` or `replay`, as in the registry's JSON.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             SessionKind::Launcher => "launcher",
             SessionKind::Attach => "attach",
+            SessionKind::Replay => "replay",
         })
     }
 }

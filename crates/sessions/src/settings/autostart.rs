@@ -66,8 +66,21 @@ pub fn is_enabled(dir: &Path) -> bool {
 pub fn set_enabled(dir: &Path, enabled: bool, program: &Program) -> std::io::Result<()> {
     let file = entry_file(dir);
     if enabled {
+        // A desktop entry is UTF-8 lines: a path that is not, or that holds
+        // a line break, would write a broken or a different entry.
+        let shown = program.path.to_string_lossy();
+        if program.path.to_str().is_none() || shown.chars().any(char::is_control) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "cannot start {shown:?} at login: its path is not UTF-8 or holds a control \
+                     character, which a desktop entry cannot hold; move the program to a plain \
+                     path"
+                ),
+            ));
+        }
         std::fs::create_dir_all(dir)?;
-        std::fs::write(file, entry_text(program))
+        bridgekeeper_host::files::write_atomic(&file, entry_text(program).as_bytes())
     } else {
         match std::fs::remove_file(file) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
@@ -94,6 +107,15 @@ mod tests {
         set_enabled(&auto, false, &program).unwrap();
         assert!(!is_enabled(&auto));
         set_enabled(&auto, false, &program).unwrap();
+    }
+
+    #[test]
+    fn a_path_with_a_line_break_is_refused_and_nothing_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let program = Program::installed("/tmp/x\nExec=evil");
+        let err = set_enabled(dir.path(), true, &program).unwrap_err();
+        assert!(err.to_string().contains("control character"), "{err}");
+        assert!(!is_enabled(dir.path()));
     }
 
     #[test]
