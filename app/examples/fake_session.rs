@@ -101,6 +101,7 @@ fn run() -> anyhow::Result<()> {
             .map_or(0, |d| d.as_secs()),
         keep_files: false,
         failure: None,
+        problems: Vec::new(),
         owner_pid_namespace: bridgekeeper_host::pid_namespace::own(),
         backing_dir: None,
     };

@@ -38,6 +38,8 @@ pub enum Action {
     Verify(u32),
     /// Turn the auto-attach watcher on or off.
     SetAutoAttach(bool),
+    /// Set a game's "also serve into" (no targets: off) and save.
+    SetServeInto(u32, bridgekeeper_sessions::settings::ServeInto),
     /// Write the settings file (and the autostart entry).
     SaveSettings,
     /// Check a profile (TOML) and save it in the user profile folder; the
@@ -79,6 +81,16 @@ pub fn run(shared: &SharedState, action: Action) {
             lock(shared).settings.auto_attach = on;
             background(shared, save_settings);
         }
+        Action::SetServeInto(appid, wanted) => {
+            let mut state = lock(shared);
+            if wanted.targets.is_empty() {
+                state.settings.serve_into.remove(&appid);
+            } else {
+                state.settings.serve_into.insert(appid, wanted);
+            }
+            drop(state);
+            background(shared, save_settings);
+        }
         Action::SaveSettings => background(shared, save_settings),
         Action::SaveProfile(text) => background(shared, move |s| {
             let outcome = save_profile(s, &text).map_err(Arc::new);
@@ -111,14 +123,33 @@ pub fn refresh_discovery(shared: &SharedState) {
 /// private /dev/shm); tells the listeners and returns true when anything
 /// differs from what the state held.
 pub fn refresh_sessions(shared: &SharedState) -> bool {
-    let registry = match &lock(shared).env.sessions {
-        Ok(config) => config.registry.clone(),
+    let (registry, shm_dir) = match &lock(shared).env.sessions {
+        Ok(config) => (config.registry.clone(), config.shm_dir.clone()),
         Err(_) => return false,
     };
-    let sessions = status::all(&registry);
+    let mut sessions = status::all(&registry);
+    // Known readers that fight the bridge (simd in memmap mode).
+    let files: Vec<PathBuf> = sessions
+        .iter()
+        .filter(|s| s.is_active())
+        .flat_map(|s| s.mappings.iter().map(|m| m.file.clone()))
+        .collect();
+    let readers = bridgekeeper_sessions::reader_check::fighting_readers(&shm_dir, &files);
+    for session in sessions.iter_mut().filter(|s| s.is_active()) {
+        session.readers = readers
+            .iter()
+            .filter(|w| {
+                w.files
+                    .iter()
+                    .any(|f| session.mappings.iter().any(|m| &m.file == f))
+            })
+            .cloned()
+            .collect();
+    }
     let notice = bridgekeeper_host::steam_shm::notice(std::path::Path::new("/dev/shm"));
     let mut state = lock(shared);
     let same = state.shm_notice == notice
+        && state.reader_warnings == readers
         && state.sessions.len() == sessions.len()
         && state
             .sessions
@@ -127,6 +158,7 @@ pub fn refresh_sessions(shared: &SharedState) -> bool {
             .all(|(a, b)| serde_json::to_value(a).ok() == serde_json::to_value(b).ok());
     state.sessions = sessions;
     state.shm_notice = notice;
+    state.reader_warnings = readers;
     if !same {
         state.changed();
     }
@@ -200,7 +232,7 @@ fn attach(shared: &SharedState, appid: u32) {
 }
 
 fn try_attach(shared: &SharedState, appid: u32) -> Result<String, ActionError> {
-    let (config, catalog) = {
+    let (config, catalog, settings_file) = {
         let state = lock(shared);
         (
             state
@@ -209,6 +241,7 @@ fn try_attach(shared: &SharedState, appid: u32) -> Result<String, ActionError> {
                 .clone()
                 .map_err(ActionError::NoSessions)?,
             state.catalog.clone(),
+            state.env.settings_file.clone(),
         )
     };
     // A copy: attach can take half a minute, and a read lock held that long
@@ -216,13 +249,35 @@ fn try_attach(shared: &SharedState, appid: u32) -> Result<String, ActionError> {
     // fair, so a waiting writer blocks new readers).
     let catalog = catalog.read().clone();
     let session = attach_appid(&config, &catalog, appid)?;
-    let line = format!(
+    let mut line = format!(
         "{} bridged: {} mapping(s), bridge pid {}",
         session.record.game,
         session.record.mappings.len(),
         session.bridge_pid()
     );
+    // "Also serve into": the shares end with the session, on a thread of
+    // their own.
+    let live_exe = catalog
+        .by_appid(appid)
+        .and_then(|entry| entry.profile.live_exes.first().cloned());
+    let shares = bridgekeeper_sessions::share::auto::start_from(
+        &config,
+        &session.record,
+        live_exe.as_deref(),
+        &settings_file,
+    );
+    for problem in &shares.problems {
+        line.push_str("; ");
+        line.push_str(problem);
+    }
     session.detach();
+    if !shares.shares.is_empty() {
+        std::thread::spawn(move || {
+            for share in shares.shares {
+                share.wait();
+            }
+        });
+    }
     Ok(line)
 }
 

@@ -13,7 +13,9 @@ pub enum TrayLook {
     BridgedZeroCopy,
     /// A game is bridged, some mapping in copy mode.
     BridgedCopy,
-    /// Something needs attention (a refusal, a crash, the bridge missing).
+    /// Something needs attention (a refusal, a crash, the bridge missing,
+    /// a session's file shortened or deleted, a reader that fights the
+    /// bridge).
     Problem,
 }
 

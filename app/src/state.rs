@@ -172,6 +172,9 @@ pub struct DesktopState {
     /// The note about Flatpak Steam's private /dev/shm, when it has one;
     /// looked up with the sessions.
     pub shm_notice: Option<String>,
+    /// Known readers running now that fight the bridge (simd in memmap
+    /// mode), looked up with the sessions.
+    pub reader_warnings: Vec<bridgekeeper_sessions::reader_check::ReaderWarning>,
     /// The outcome of the last profile save, until the editor shows it.
     pub profile_saved: Option<Result<PathBuf, Arc<SaveProfileError>>>,
     /// Who hears about changes.
@@ -253,6 +256,7 @@ impl DesktopState {
             watching: false,
             launch_option,
             shm_notice: None,
+            reader_warnings: Vec::new(),
             profile_saved: None,
             listeners: Listeners::default(),
             profile_watcher: None,

@@ -284,6 +284,7 @@ impl FakeGame {
             keep_files: true,
             backing_dir: Some(env.shm.path().to_path_buf()),
             failure: None,
+            problems: Vec::new(),
         };
         registry.save(&record).unwrap();
         let line = StatusLine {

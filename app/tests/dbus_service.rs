@@ -245,6 +245,7 @@ impl FakeSession {
             keep_files: false,
             backing_dir: None,
             failure: None,
+            problems: Vec::new(),
         };
         registry.save(&record).unwrap();
         FakeSession { owner, record }

@@ -77,6 +77,7 @@ fn records_written_and_removed_show_at_once_and_wake_the_listeners() {
         started_at: 0,
         keep_files: false,
         failure: None,
+        problems: Vec::new(),
         owner_pid_namespace: None,
         backing_dir: None,
     };

@@ -155,6 +155,7 @@ fn app_with_session(tmp: &Path, pages: &Pages) -> BridgekeeperApp {
         started_at: 0,
         keep_files: true,
         failure: None,
+        problems: Vec::new(),
         owner_pid_namespace: None,
         backing_dir: None,
     };

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod attach;
 pub mod demo;
 mod games;
+mod guard;
 mod profiles;
 mod profiles_detail;
 mod record;
@@ -16,6 +17,7 @@ pub mod replay;
 mod run;
 mod run_on_host;
 mod session_view;
+mod share;
 mod signals;
 mod status;
 mod stop;
@@ -49,12 +51,18 @@ pub enum Command {
     Attach(attach::Args),
     /// Stop the bridge of a game started with `attach` or by the watcher.
     Stop(stop::Args),
+    /// Serve a running game's sections into a tool's own prefix (SimHub,
+    /// CrewChief …), zero copy, until the game's session ends.
+    Share(share::Args),
     /// Show the sessions and their mappings.
     Status(status::Args),
     /// Attach to supported games as they start (no window).
     Watch(watch::Args),
     /// Prove the whole chain in a game's prefix, step by step.
     Verify(verify::Args),
+    /// Guard a session's backing files until it ends (started by `run`).
+    #[command(hide = true)]
+    Guard(guard::Args),
     /// Record a running session's mappings into a capture file, or
     /// describe one (--info FILE).
     Record(record::Args),
@@ -86,8 +94,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Games(args)) => games::run(args),
         Some(Command::Profiles(args)) => profiles::run(args),
         Some(Command::Run(args)) => run::run(args),
+        Some(Command::Guard(args)) => guard::run(args),
         Some(Command::Attach(args)) => attach::run(args),
         Some(Command::Stop(args)) => stop::run(args),
+        Some(Command::Share(args)) => share::run(args),
         Some(Command::Status(args)) => status::run(args),
         Some(Command::Watch(args)) => watch::run(args),
         Some(Command::Verify(args)) => verify::run(args),

@@ -42,6 +42,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         settings_file: Settings::default_path(),
     };
     let (_service, events) = crate::bus::start(Arc::new(backend), config.registry.clone());
+    print_problems(config.registry.clone(), args.json);
     let (sender, notices) = mpsc::channel();
     let mut supervisor = Watcher::new(config, Arc::clone(&catalog), sender);
     std::thread::spawn(move || supervisor.run(&AtomicBool::new(false)));
@@ -88,4 +89,27 @@ fn notice_json(notice: &Notice) -> serde_json::Value {
         Notice::Adopted(status) => serde_json::json!({"notice": "adopted", "session": status}),
         Notice::Ended(status) => serde_json::json!({"notice": "ended", "session": status}),
     }
+}
+
+/// Prints each problem the sessions' guards record (a backing file
+/// shortened, deleted or replaced), once, as `{"notice": "problem", ...}`
+/// with `--json`.
+fn print_problems(registry: bridgekeeper_sessions::Registry, json: bool) {
+    use bridgekeeper_sessions::events::{SessionEvent, SessionEvents};
+    let events = SessionEvents::start(registry);
+    std::thread::spawn(move || {
+        loop {
+            match events.recv_timeout(std::time::Duration::from_secs(3600)) {
+                Ok(SessionEvent::MappingProblem(problem)) if json => println!(
+                    "{}",
+                    serde_json::json!({"notice": "problem", "problem": problem})
+                ),
+                Ok(SessionEvent::MappingProblem(problem)) => {
+                    println!("problem: {problem} {}", problem.fix)
+                }
+                Ok(_) | Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+            }
+        }
+    });
 }

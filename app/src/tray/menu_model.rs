@@ -142,6 +142,11 @@ pub fn look(rows: &[GameRow], auto_attach: bool, problem: bool) -> TrayLook {
 pub fn of_state(state: &DesktopState) -> (Vec<MenuEntry>, TrayLook) {
     let rows = state.game_rows();
     let problem = state.env.sessions.is_err()
+        || !state.reader_warnings.is_empty()
+        || state
+            .sessions
+            .iter()
+            .any(|s| s.is_active() && !s.problems.is_empty())
         || state.sessions.iter().any(|s| {
             matches!(
                 s.state,

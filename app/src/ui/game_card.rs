@@ -56,6 +56,19 @@ pub fn card(
                 details(ui, row);
                 notes(ui, row);
                 ui.add_space(2.0);
+                if row.profile.is_some() {
+                    let current = state.settings.serve_into.get(&row.appid);
+                    egui::CollapsingHeader::new("Also serve into…")
+                        .id_salt(("card_serve_into", row.appid))
+                        .show(ui, |ui| {
+                            if let Some(wanted) =
+                                super::serve_into::editor(ui, row.appid, &row.name, current)
+                            {
+                                out.requests
+                                    .push(Request::Action(Action::SetServeInto(row.appid, wanted)));
+                            }
+                        });
+                }
                 buttons(ui, row, state, out);
                 verify_report(ui, row, state);
             });

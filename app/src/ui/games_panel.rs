@@ -73,6 +73,9 @@ impl GamesPanel {
                 self.editor = None;
             }
         }
+        for warning in &state.reader_warnings {
+            ui.colored_label(ui.visuals().warn_fg_color, warning.to_string());
+        }
         demo_offer(ui, state, &mut out);
         if !banners(ui, state) {
             return out;

@@ -31,6 +31,7 @@ pub mod profile_editor;
 pub mod recordings;
 pub mod replays_panel;
 pub mod screen_text;
+pub mod serve_into;
 pub mod sessions_panel;
 pub mod settings_panel;
 pub mod since;

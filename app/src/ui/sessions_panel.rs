@@ -266,13 +266,13 @@ impl SessionsPanel {
         let state = &session.state;
         ui.horizontal_wrapped(|ui| {
             ui.strong(&session.game);
+            let pid = session
+                .bridge_pid
+                .map(|p| format!(" · bridge pid {p}"))
+                .unwrap_or_default();
             ui.label(format!(
-                "profile {} · {} session · {state} · bridge pid {}",
-                session.profile,
-                session.kind,
-                session
-                    .bridge_pid
-                    .map_or("none".to_string(), |p| p.to_string())
+                "profile {} · {} session · {state}{pid}",
+                session.profile, session.kind,
             ));
             if session.is_active() && ui.button(format!("Stop {}", session.game)).clicked() {
                 out.push(Request::Action(Action::Stop(session.appid)));
@@ -285,6 +285,13 @@ impl SessionsPanel {
         }
         if let Some(advice) = &session.advice {
             ui.colored_label(ui.visuals().warn_fg_color, advice);
+        }
+        for problem in &session.problems {
+            ui.colored_label(ui.visuals().error_fg_color, format!("Problem: {problem}"));
+            ui.label(&problem.fix);
+        }
+        for warning in &session.readers {
+            ui.colored_label(ui.visuals().warn_fg_color, warning.to_string());
         }
         let dashboard = catalog
             .and_then(|c| c.get(&session.profile))
@@ -347,10 +354,20 @@ impl SessionsPanel {
                             ui.colored_label(egui::Color32::from_rgb(60, 170, 60), "• data flows");
                             None
                         }
-                        (ReadState::Live { .. }, _) => {
+                        // A page with a packet counter changes every frame
+                        // while the game runs; others (static data, session
+                        // info, a page only readers use) may rest for long.
+                        (ReadState::Live { .. }, _) if page.counter.is_some() => {
                             ui.colored_label(
                                 ui.visuals().warn_fg_color,
                                 "NO DATA: nothing changed for 2 s",
+                            );
+                            None
+                        }
+                        (ReadState::Live { .. }, _) => {
+                            ui.label("steady").on_hover_text(
+                                "Nothing changed for 2 s. This page has no packet counter: \
+                                 the game may write it only now and then.",
                             );
                             None
                         }

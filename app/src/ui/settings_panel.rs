@@ -1,5 +1,6 @@
-//! Settings: start at login, auto-attach (all games and per game), the
-//! user profile folder, keeping files after a session.
+//! Settings: start at login, auto-attach (all games and per game), "also
+//! serve into" per game, the user profile folder, keeping files after a
+//! session.
 
 use std::path::PathBuf;
 
@@ -66,6 +67,27 @@ impl SettingsPanel {
                 }
             }
         });
+        ui.label(
+            "Share a game's sessions into tools in prefixes of their own (SimHub, CrewChief):",
+        );
+        let supported: Vec<(u32, String)> = state
+            .discovery
+            .iter()
+            .flat_map(|d| &d.games)
+            .filter(|g| state.catalog.read().by_appid(g.appid).is_some())
+            .map(|g| (g.appid, g.name.clone()))
+            .collect();
+        for (appid, name) in supported {
+            let current = state.settings.serve_into.get(&appid);
+            if let Some(wanted) = super::serve_into::editor(ui, appid, &name, current) {
+                if wanted.targets.is_empty() {
+                    state.settings.serve_into.remove(&appid);
+                } else {
+                    state.settings.serve_into.insert(appid, wanted);
+                }
+                changed = true;
+            }
+        }
         let current = state
             .profiles_dir()
             .map_or(String::new(), |d| d.display().to_string());

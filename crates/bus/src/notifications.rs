@@ -245,6 +245,7 @@ mod tests {
             keep_files: false,
             backing_dir: None,
             failure: None,
+            problems: Vec::new(),
         }
     }
 

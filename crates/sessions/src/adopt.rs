@@ -71,9 +71,12 @@ impl FollowedSession {
         } else {
             POLL_INTERVAL
         };
+        // Guarded here unless its starter (or another follower) does it.
+        let guard = super::guard::Guard::start(&self.registry, &self.record);
         while is_live(&self.record) {
             std::thread::sleep(interval);
         }
+        drop(guard);
         let status = self.status();
         if !matches!(status.state, SessionState::Crashed) {
             self.registry.remove_session(&self.record);
@@ -121,6 +124,7 @@ mod tests {
             keep_files: false,
             backing_dir: None,
             failure: None,
+            problems: Vec::new(),
         }
     }
 

@@ -68,6 +68,9 @@ pub struct ActiveSession {
     pub readiness: Readiness,
     bridge: RunningBridge,
     registry: super::Registry,
+    /// The guard over its files, started before anyone hears of the
+    /// session (see [`super::guard`]).
+    guard: Option<super::guard::Guard>,
 }
 
 /// The mappings of a profile as bridge arguments.
@@ -268,6 +271,7 @@ fn start_prepared(
         keep_files: config.keep_files,
         backing_dir: Some(config.shm_dir.clone()),
         failure: None,
+        problems: Vec::new(),
     };
     let ready = registry
         .save(&record)
@@ -301,11 +305,13 @@ fn start_prepared(
             .count(),
         plan.sync_source
     );
+    let guard = super::guard::Guard::start(registry, &record);
     Ok(ActiveSession {
         record,
         readiness,
         bridge,
         registry: registry.clone(),
+        guard,
     })
 }
 
@@ -341,6 +347,7 @@ pub fn find_running(profile: &Profile, appid: u32) -> Option<ProcessInfo> {
             .scan()
             .into_iter()
             .filter(|p| p.prefix().is_some() && profile.matches_exe(&p.exe_name))
+            .filter(|p| !super::share::keeper::is_serve_bridge(p))
             .filter(|p| p.appid().is_none_or(|id| id == appid))
             .collect();
         // The game's own process first (it carries the appid), then live
@@ -371,7 +378,11 @@ impl ActiveSession {
     /// `bridgekeeper stop`, and the registry is swept later. The bridge
     /// process is still reaped when it ends (no zombie in a long-running
     /// app).
-    pub fn detach(self) {
+    pub fn detach(mut self) {
+        // The guard runs on in this process until the session ends.
+        if let Some(guard) = self.guard.take() {
+            guard.detach();
+        }
         self.bridge.detach();
     }
 
@@ -411,6 +422,8 @@ impl ActiveSession {
 
     /// Cleans up after the bridge ended.
     fn ended(&mut self) -> SessionStatus {
+        // Stopped before the record goes, so that it cannot write it back.
+        drop(self.guard.take());
         // From the bridge's own output: `bridgekeeper stop` may already have
         // removed the events file.
         let status = SessionStatus::with_events(&self.record, self.bridge.events().to_vec());

@@ -207,6 +207,28 @@ impl std::fmt::Display for MappingProblem {
     }
 }
 
+impl MappingProblem {
+    /// The event for a problem a session's guard recorded.
+    pub fn of_file_problem(
+        record: &super::SessionRecord,
+        problem: &super::guard::FileProblem,
+    ) -> MappingProblem {
+        MappingProblem {
+            appid: record.appid,
+            game: record.game.clone(),
+            session: record.id.clone(),
+            mapping: problem.mapping.clone(),
+            file: problem.file.clone(),
+            what: problem.what.clone(),
+            culprit: problem.by.first().map(|user| Culprit {
+                pid: user.pid,
+                exe: user.exe.clone(),
+            }),
+            fix: problem.fix.clone(),
+        }
+    }
+}
+
 /// Sends events from elsewhere into a [`SessionEvents`] stream.
 #[derive(Debug, Clone)]
 pub struct EventSender(Sender<Input>);
@@ -364,6 +386,9 @@ fn settled_status(followed: &mut FollowedSession) -> SessionStatus {
 struct Tracked {
     followed: FollowedSession,
     announced: bool,
+    /// How many of the record's file problems were announced (or were
+    /// there at the first scan).
+    problems_seen: usize,
 }
 
 /// The sessions seen so far, and what was said about them.
@@ -398,7 +423,14 @@ impl Tracker {
             let tracked = self.sessions.entry(id.clone()).or_insert_with(|| Tracked {
                 followed: FollowedSession::new(record.clone(), &self.registry),
                 announced: false,
+                problems_seen: if first { record.problems.len() } else { 0 },
             });
+            for problem in record.problems.iter().skip(tracked.problems_seen) {
+                events.push(SessionEvent::MappingProblem(Box::new(
+                    MappingProblem::of_file_problem(&record, problem),
+                )));
+            }
+            tracked.problems_seen = tracked.problems_seen.max(record.problems.len());
             tracked.followed.record = record;
             let status = settled_status(&mut tracked.followed);
             match &status.state {
@@ -497,6 +529,7 @@ mod tests {
             keep_files: false,
             backing_dir: None,
             failure: None,
+            problems: Vec::new(),
         }
     }
 
@@ -561,6 +594,59 @@ mod tests {
             other => panic!("expected Ended, got {other:?}"),
         }
         assert!(events.recv_timeout(TICK * 3).is_err(), "said once");
+    }
+
+    /// A guard's problem in a record becomes one MappingProblem event; the
+    /// same problem counted again is not announced again.
+    #[test]
+    fn a_recorded_file_problem_is_announced_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = Registry::new(dir.path());
+        let mut owner = sleeper();
+        let mut record = record(registry.dir(), "4321-p", &owner);
+        registry.save(&record).unwrap();
+        append(&record, READY);
+        append(&record, ALL_READY);
+        let events = SessionEvents::start(registry.clone());
+        let problem = crate::guard::FileProblem {
+            mapping: "evented_page".into(),
+            file: registry.dir().join("evented_page"),
+            what: ProblemKind::Shortened {
+                length: 2048,
+                size: 4096,
+            },
+            by: vec![crate::file_users::FileUser {
+                pid: 42,
+                comm: "simd".into(),
+                exe: Some("/usr/bin/simd".into()),
+                reader: Some("simd".into()),
+                writable: true,
+                still_open: true,
+            }],
+            restored: true,
+            fix: "Stop simd.".into(),
+            at: 1,
+            count: 1,
+        };
+        record.problems.push(problem);
+        registry.save(&record).unwrap();
+        match next(&events) {
+            SessionEvent::MappingProblem(p) => {
+                assert_eq!(
+                    (p.session.as_str(), p.game.as_str()),
+                    ("4321-p", "Evented Sim")
+                );
+                assert_eq!(p.what.word(), "shortened");
+                assert_eq!(p.culprit.as_ref().map(|c| c.pid), Some(42));
+                assert_eq!(p.fix, "Stop simd.");
+            }
+            other => panic!("expected MappingProblem, got {other:?}"),
+        }
+        record.problems[0].count = 2;
+        registry.save(&record).unwrap();
+        assert!(events.recv_timeout(TICK * 3).is_err(), "said once");
+        owner.kill().unwrap();
+        owner.wait().unwrap();
     }
 
     #[test]

@@ -223,6 +223,7 @@ pub fn plan(
         keep_files: config.keep_files,
         backing_dir: Some(config.shm_dir.clone()),
         failure: None,
+        problems: Vec::new(),
     };
     let prepared = already_running(registry, &prefix)
         .and_then(|()| clash::check(registry, &prefix, &files).map_err(|c| c.to_string()))

@@ -264,6 +264,7 @@ impl ReplaySession {
             keep_files: plan.keep_files,
             backing_dir: Some(plan.dir.clone()),
             failure: None,
+            problems: Vec::new(),
         };
         let session = ReplaySession {
             record,

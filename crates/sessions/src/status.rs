@@ -96,6 +96,17 @@ pub struct SessionStatus {
     /// Exit code of the last game process that ended (Windows code;
     /// `0xC0000000` and up means it crashed).
     pub game_exit_code: Option<u32>,
+    /// What happened to the backing files during the session (see
+    /// [`super::guard`]); empty while all is well.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<super::guard::FileProblem>,
+    /// Known readers running now that fight the bridge (filled in on
+    /// demand by [`SessionStatus::check_readers`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub readers: Vec<super::reader_check::ReaderWarning>,
+    /// The shares of this session into other prefixes (see
+    /// [`super::share`]), filled in by [`all`].
+    pub shares: Vec<super::share::ShareRecord>,
 }
 
 impl SessionStatus {
@@ -182,6 +193,22 @@ impl SessionStatus {
             advice,
             game_exit_code: super::ending::last_game_exit(&events).map(|(_, code)| code),
             ending,
+            problems: record.problems.clone(),
+            readers: Vec::new(),
+            shares: Vec::new(),
+        }
+    }
+
+    /// Fills in [`SessionStatus::readers`] for a session that runs or
+    /// starts: the fighting readers that map files of its backing folder
+    /// (a `/proc` scan; not for every repaint).
+    pub fn check_readers(&mut self, backing_dir: &std::path::Path) {
+        if self.is_active() {
+            let ours: Vec<PathBuf> = self.mappings.iter().map(|m| m.file.clone()).collect();
+            self.readers = super::reader_check::fighting_readers(backing_dir, &ours)
+                .into_iter()
+                .filter(|w| w.files.iter().any(|f| ours.contains(f)))
+                .collect();
         }
     }
 
@@ -215,7 +242,21 @@ pub fn parse_events(text: &str, nonce: &str) -> Vec<Event> {
 
 /// The status of every session in the registry.
 pub fn all(registry: &Registry) -> Vec<SessionStatus> {
-    registry.list().0.iter().map(SessionStatus::of).collect()
+    let shares = super::share::record::list(registry);
+    registry
+        .list()
+        .0
+        .iter()
+        .map(|record| {
+            let mut status = SessionStatus::of(record);
+            status.shares = shares
+                .iter()
+                .filter(|s| s.session == record.id)
+                .cloned()
+                .collect();
+            status
+        })
+        .collect()
 }
 
 /// Removes records of sessions that are over (ended or crashed), and the
@@ -301,6 +342,7 @@ mod tests {
             keep_files: false,
             backing_dir: None,
             failure: Some("Full Sim is not bridged: no space".into()),
+            problems: Vec::new(),
         }
     }
 

@@ -129,6 +129,7 @@ mod tests {
             keep_files: false,
             backing_dir: None,
             failure: None,
+            problems: Vec::new(),
         };
         registry.save(&record).unwrap();
         let victim = dir.path().join("precious.txt");

@@ -88,6 +88,16 @@ pub fn verify(
             );
         }
     }
+    let fighting = super::reader_check::fighting_readers(&config.shm_dir, &[]);
+    if fighting.is_empty() {
+        report.pass(
+            "readers",
+            "no known reader that truncates, zeroes or deletes bridged files is running",
+        );
+    } else {
+        let said: Vec<String> = fighting.iter().map(ToString::to_string).collect();
+        report.fail("readers", said.join(" "));
+    }
     let Some(game) = discovery.games.iter().find(|g| g.appid == appid) else {
         report.fail(
             "installed",

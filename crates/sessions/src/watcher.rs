@@ -250,7 +250,11 @@ impl Watcher {
             let attached = attach_launch(&config, &profile, &launch, &notices);
             launching.fetch_sub(1, Ordering::Relaxed);
             if let Some((session, script)) = attached {
+                // "Also serve into": shares that end with the session.
+                let live_exe = profile.live_exes.first().map(String::as_str);
+                let shares = crate::share::auto::start_for(&config, &session.record, live_exe);
                 let ended = session.wait_for_launch(script.as_ref());
+                drop(shares);
                 let _ = notices.send(Notice::Ended(Box::new(ended)));
             }
             serving.lock().remove(&prefix);
@@ -258,6 +262,9 @@ impl Watcher {
     }
 
     fn profile_for(&self, process: &ProcessInfo) -> Option<Profile> {
+        if crate::share::keeper::is_serve_bridge(process) {
+            return None;
+        }
         let catalog = self.catalog.read();
         let entry = catalog.by_exe(&process.exe_name)?;
         let profile = &entry.profile;
@@ -279,7 +286,11 @@ impl Watcher {
                         status: Box::new(status),
                         game_pid: process.pid,
                     });
+                    // "Also serve into": shares that end with the session.
+                    let live_exe = profile.live_exes.first().map(String::as_str);
+                    let shares = crate::share::auto::start_for(&config, &session.record, live_exe);
                     let ended = session.wait();
+                    drop(shares);
                     let _ = notices.send(Notice::Ended(Box::new(ended)));
                 }
                 Err(AttachError::AlreadyBridged { id, .. }) => {
@@ -289,7 +300,10 @@ impl Watcher {
                         .into_iter()
                         .find(|r| r.id == id);
                     if let Some(record) = record {
+                        let live_exe = profile.live_exes.first().map(String::as_str);
+                        let shares = crate::share::auto::start_for(&config, &record, live_exe);
                         follow(FollowedSession::new(record, &config.registry), &notices);
+                        drop(shares);
                     }
                 }
                 Err(err) => {
@@ -338,7 +352,10 @@ fn attach_launch(
                 .into_iter()
                 .find(|r| r.id == id);
             if let Some(record) = record {
+                let live_exe = profile.live_exes.first().map(String::as_str);
+                let shares = crate::share::auto::start_for(config, &record, live_exe);
                 follow(FollowedSession::new(record, &config.registry), notices);
+                drop(shares);
             }
             None
         }

@@ -50,10 +50,27 @@ pub struct FakeSteamBuilder {
     appid: u32,
     game_name: String,
     others: Vec<AppSpec>,
+    shortcuts: Vec<ToolShortcut>,
     startup: Duration,
     install_dir: String,
     proton_dir: String,
     proton_version: String,
+}
+
+/// A non-Steam shortcut for a telemetry tool, whose `compatdata/<appid>/pfx`
+/// links to a real prefix made elsewhere.
+#[derive(Debug, Clone)]
+pub struct ToolShortcut {
+    /// Its shortcut appid.
+    pub appid: u32,
+    /// Its name in Steam.
+    pub name: String,
+    /// The real prefix its `pfx` links to; `None`: the test binary's second
+    /// prefix ([`Wine::second_prefix`]).
+    pub prefix: Option<PathBuf>,
+    /// The folder under `steamapps/common` of the Proton that last ran it
+    /// (its `config_info`); `None`: the fake Proton.
+    pub proton_dir: Option<String>,
 }
 
 impl FakeSteamBuilder {
@@ -84,6 +101,12 @@ impl FakeSteamBuilder {
         self
     }
 
+    /// A non-Steam shortcut for a tool in another prefix.
+    pub fn tool_shortcut(mut self, shortcut: ToolShortcut) -> Self {
+        self.shortcuts.push(shortcut);
+        self
+    }
+
     /// The `proton` script's start-up pause when
     /// [`fake_proton::STARTUP_ENV`] is unset (default
     /// [`fake_proton::DEFAULT_STARTUP`]).
@@ -101,6 +124,7 @@ impl FakeSteamBuilder {
             appid,
             game_name,
             others,
+            shortcuts,
             startup,
             install_dir,
             proton_dir,
@@ -128,7 +152,22 @@ impl FakeSteamBuilder {
             fixture = fixture.app(app);
         }
         let proton = fixture.tool_path(&proton_dir);
-        let fixture = fixture.config_info(appid, 0, &proton).build();
+        let mut fixture = fixture.config_info(appid, 0, &proton);
+        for tool in shortcuts {
+            let tool_proton = match &tool.proton_dir {
+                Some(dir) => fixture.common(0).join(dir),
+                None => proton.clone(),
+            };
+            fixture = fixture
+                .shortcut(tool.appid, &tool.name, "\"C:\\tool.exe\"", "\"C:\\\"")
+                .linked_prefix(
+                    tool.appid,
+                    0,
+                    tool.prefix.as_deref().unwrap_or(wine.second_prefix()),
+                )
+                .config_info(tool.appid, 0, &tool_proton);
+        }
+        let fixture = fixture.build();
         let game_dir = fixture.common(0).join(&install_dir);
         wine.game_folder(&game_dir, exes);
         FakeSteam {
@@ -158,6 +197,7 @@ impl FakeSteam {
             appid,
             game_name: GAME_DIR.to_owned(),
             others: Vec::new(),
+            shortcuts: Vec::new(),
             startup: fake_proton::DEFAULT_STARTUP,
             install_dir: GAME_DIR.to_owned(),
             proton_dir: PROTON_DIR.to_owned(),

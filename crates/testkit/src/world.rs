@@ -70,6 +70,7 @@ pub struct WorldOptions {
     label: String,
     stop_wine_on_drop: bool,
     proton_startup: Duration,
+    shortcuts: Vec<crate::steam::ToolShortcut>,
 }
 
 impl WorldOptions {
@@ -88,6 +89,12 @@ impl WorldOptions {
         self
     }
 
+    /// A non-Steam shortcut for a tool in another prefix, in the Steam tree.
+    pub fn tool_shortcut(mut self, shortcut: crate::steam::ToolShortcut) -> Self {
+        self.shortcuts.push(shortcut);
+        self
+    }
+
     /// The world, or `None` when Wine tests are skipped.
     pub fn build(self) -> Option<World> {
         let label = self.label.as_str();
@@ -95,9 +102,12 @@ impl WorldOptions {
         let scratch = ScratchDir::new(label);
         let root = scratch.path().to_path_buf();
         let appid = 980_000 + (std::process::id() % 9000);
-        let steam = FakeSteam::builder(&root.join("Steam Root"), appid)
-            .proton_startup(self.proton_startup)
-            .build(&wine, &wine.prefix, &[LAUNCHER_EXE, LIVE_EXE]);
+        let mut builder =
+            FakeSteam::builder(&root.join("Steam Root"), appid).proton_startup(self.proton_startup);
+        for shortcut in self.shortcuts {
+            builder = builder.tool_shortcut(shortcut);
+        }
+        let steam = builder.build(&wine, &wine.prefix, &[LAUNCHER_EXE, LIVE_EXE]);
         let shm = ShmDir::new(label);
         let app = App::new(&root, shm.path(), &wine);
         // `$` keeps the name clear of every real game's.
@@ -131,6 +141,7 @@ impl World {
             label: label.to_owned(),
             stop_wine_on_drop: false,
             proton_startup: fake_proton::DEFAULT_STARTUP,
+            shortcuts: Vec::new(),
         }
     }
 

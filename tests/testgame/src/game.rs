@@ -33,6 +33,12 @@ pub(crate) struct Options {
     pub(crate) write: Option<u32>,
     /// Tool mode: exe names to look for in the process list.
     pub(crate) find_exe: Vec<String>,
+    /// Tool mode: keep trying to open the section (and to find the exes)
+    /// this long, like a tool started before the game.
+    pub(crate) wait: Duration,
+    /// Tool mode: measure how long the game's `--clock` stamps take to show
+    /// in this prefix.
+    pub(crate) lag: bool,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -52,6 +58,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
         create: false,
         write: None,
         find_exe: Vec::new(),
+        wait: Duration::ZERO,
+        lag: false,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -86,6 +94,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--create" => o.create = true,
             "--write" => o.write = Some(value()?.parse().map_err(|_| "bad value")?),
             "--find-exe" => o.find_exe.push(value()?),
+            "--wait-ms" => o.wait = Duration::from_millis(value()?.parse().map_err(|_| "bad ms")?),
+            "--lag" => o.lag = true,
             "--" => {
                 o.program = it.by_ref().cloned().collect();
             }

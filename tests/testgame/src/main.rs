@@ -27,7 +27,7 @@
 //!                                [--clock] [--map-after-ms MS] [--drive]
 //! bridgekeeper-testgame.exe launcher [--delay-ms MS] [--exit-code N] -- PROGRAM ARGS...
 //! bridgekeeper-testgame.exe tool --map NAME=SIZE [--create] [--write U32] [--find-exe EXE]...
-//!                                [--run-ms MS] [--stop-file LINUX_PATH]
+//!                                [--run-ms MS] [--stop-file LINUX_PATH] [--wait-ms MS] [--lag]
 //! bridgekeeper-testgame.exe echo-args [ANY...]
 //! BRIDGEKEEPER_TESTGAME_ECHO_ARGS=1 bridgekeeper-testgame.exe [ANY...]
 //! ```

@@ -161,6 +161,19 @@ impl Registry {
         self.dir.join(format!("{id}.log"))
     }
 
+    /// The lock file of session `id`'s guard (see [`crate::guard`]).
+    pub fn guard_file(&self, id: &str) -> PathBuf {
+        self.dir.join(format!("{id}.guard"))
+    }
+
+    /// The record of session `id`, when it is there and readable.
+    pub fn get(&self, id: &str) -> Option<SessionRecord> {
+        if !is_plain_name(OsStr::new(id)) || !self.check().unwrap_or(false) {
+            return None;
+        }
+        self.read_record(&self.record_file(id)).ok()
+    }
+
     fn record_file(&self, id: &str) -> PathBuf {
         self.dir.join(format!("{id}.json"))
     }
@@ -190,6 +203,7 @@ impl Registry {
             self.events_file(id),
             self.stop_file(id),
             self.log_file(id),
+            self.guard_file(id),
         ] {
             let _ = fs::remove_file(file);
         }
@@ -346,6 +360,7 @@ mod tests {
             keep_files: false,
             backing_dir: None,
             failure: None,
+            problems: Vec::new(),
         }
     }
 

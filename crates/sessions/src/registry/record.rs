@@ -135,6 +135,11 @@ pub struct SessionRecord {
     /// without a bridge, and `status` says why while it does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
+    /// What happened to the backing files while the session ran (a file
+    /// shortened, deleted or replaced by someone else), as the session's
+    /// guard saw it (see [`crate::guard`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<crate::guard::FileProblem>,
 }
 
 /// A path in a record that is not the one Bridgekeeper would have chosen.
@@ -266,6 +271,7 @@ mod tests {
             keep_files: false,
             backing_dir: Some("/dev/shm".into()),
             failure: None,
+            problems: Vec::new(),
         }
     }
 

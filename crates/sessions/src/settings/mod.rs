@@ -29,6 +29,21 @@ pub struct Settings {
     /// Show desktop notifications: a game bridged (zero copy or copy, and
     /// why), not bridged (why), a problem with a mapping's file.
     pub notifications: bool,
+    /// Per game (appid): also serve its sessions into these tools' prefixes
+    /// (see `crate::share::auto`).
+    pub serve_into: BTreeMap<u32, ServeInto>,
+}
+
+/// Where a game's sessions are also served, and how.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServeInto {
+    /// Targets as the user wrote them: a Steam appid, a non-Steam
+    /// shortcut's name or appid, or a prefix folder.
+    pub targets: Vec<String>,
+    /// Run a stand-in named like the game's exe in each target, for tools
+    /// that look for the game's process (SimHub, CrewChief).
+    pub stand_in: bool,
 }
 
 impl Default for Settings {
@@ -41,6 +56,7 @@ impl Default for Settings {
             keep_files: false,
             start_at_login: false,
             notifications: true,
+            serve_into: BTreeMap::new(),
         }
     }
 }
@@ -101,6 +117,13 @@ mod tests {
         s.profiles_dir = Some("/tmp/p".into());
         s.extra_profile_dirs = vec!["/tmp/shared profiles".into()];
         s.notifications = false;
+        s.serve_into.insert(
+            805_550,
+            ServeInto {
+                targets: vec!["SimHub".into(), "/games/crewchief/pfx".into()],
+                stand_in: true,
+            },
+        );
         s.save(&path).unwrap();
         assert_eq!(Settings::load(&path).0, s);
         assert!(!s.auto_attach_for(805_550));
