@@ -630,4 +630,9 @@ fn an_attach_bridge_whose_game_is_gone_stops_at_once() {
         total < Duration::from_secs(5),
         "the bridge took {total:?} to give up on a game that is gone"
     );
+    // Issue #15: until the bridge exits, Steam shows the game as running.
+    assert!(
+        after_started < Duration::from_secs(2),
+        "the bridge exited {after_started:?} after its started line; it must within 2 s"
+    );
 }

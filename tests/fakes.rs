@@ -3,15 +3,19 @@
 //! (reaper, Proton's script with its start-up time and prefix set-up, the
 //! wineserver, Proton's `steam.exe`, the game; docs/steam-internals.md,
 //! "The launch chain"), and the test game creates its sections when told.
+//! With them, the watcher alone bridges a launch before its game creates
+//! its sections, and a launch that fails leaves nothing behind.
 
 use std::path::Path;
-use std::time::SystemTime;
+use std::process::Stdio;
+use std::time::{Duration, Instant, SystemTime};
 
 use bridgekeeper_testkit::fake_proton::{STARTUP_ENV, STEAM_EXE, STEAM_EXE_DIR};
 use bridgekeeper_testkit::game::TestGame;
 use bridgekeeper_testkit::procs::{
     cmdline, environ, parent_pid, pids_of_program, pids_where, start_ticks,
 };
+use bridgekeeper_testkit::wine::BRIDGE_EXE;
 use bridgekeeper_testkit::world::{
     LAUNCHER_EXE, LIVE_EXE, LONG, Output, World, gone, pid_alive, wait_child,
 };
@@ -237,4 +241,127 @@ fn the_test_game_creates_its_sections_when_told_after_its_start() {
         both.seen
     );
     wine.wineserver_wait();
+}
+
+/// Issue #15: with only the watcher running (no launch option), a launch
+/// through the fake Proton gives zero copy even when the game creates its
+/// section the moment it starts: the watcher notices the launch (Steam's
+/// reaper), joins the wineserver as soon as it accepts clients, and the
+/// bridge has made the section before `steam.exe` starts the game.
+#[test]
+fn the_watcher_alone_bridges_the_launch_before_the_game_creates_its_section() {
+    let Some(world) = World::new("prestart") else {
+        return;
+    };
+    let watch = world.watcher();
+    for map_after in ["0", "250"] {
+        let args = world.game_args(
+            world.size,
+            &["--map-after-ms", map_after, "--run-ms", "1500"],
+        );
+        let mut launch = world.start_game(&args);
+        let mut out = Output::of(&mut launch);
+        let attached = watch
+            .next("attached", LONG)
+            .unwrap_or_else(|| panic!("N = {map_after}: the watcher attaches"));
+        assert_eq!(
+            attached["session"]["mappings"][0]["mode"], "shared",
+            "N = {map_after}: {attached:#}"
+        );
+        out.wait_for(&format!("testgame: mapping {} existed", world.mapping));
+        let game = world.game_pid();
+        // The game's own writes, read back from /dev/shm: its pid (at 16)
+        // and a counter that moves.
+        let file = world.file();
+        assert!(
+            world.counter_moves().is_some(),
+            "N = {map_after}: the game's counter moves in {}",
+            file.display()
+        );
+        let windows_pid = bridgekeeper_testkit::world::u32_at(&file, 16);
+        assert!(
+            windows_pid.is_some_and(|pid| pid != 0),
+            "N = {map_after}: the game's pid in {}: {windows_pid:?}",
+            file.display()
+        );
+        gone(game);
+        let exit = wait_child(&mut launch, LONG).expect("the launch ends");
+        assert_eq!(exit.code(), Some(0), "{}", out.text());
+        let ended = watch
+            .next("ended", LONG)
+            .expect("the watcher reports the end");
+        assert_eq!(ended["session"]["state"], "ended", "{ended:#}");
+        world.wine.wineserver_wait();
+    }
+}
+
+/// A launch whose game never runs leaves nothing behind: no bridge, no
+/// backing file, no session. Once when Proton fails before Wine starts
+/// (nothing was started), once when `steam.exe` cannot start the game
+/// after the wineserver came up (the bridge was attached, and is stopped
+/// when Proton's script ends).
+#[test]
+fn a_launch_that_fails_before_the_game_leaves_nothing_behind() {
+    let Some(world) = World::new("prestart-fails") else {
+        return;
+    };
+    let watch = world.watcher();
+    let leftovers = || {
+        let files: Vec<_> = std::fs::read_dir(world.shm.path())
+            .map(|dir| dir.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        let bridges = bridgekeeper_testkit::procs::pids_of(&world.root, BRIDGE_EXE);
+        (files, bridges, world.session())
+    };
+    let nothing = |what: &str| {
+        let left = wait_for(LONG, || {
+            let left = leftovers();
+            (left.0.is_empty() && left.1.is_empty() && left.2.is_none()).then_some(())
+        });
+        assert!(left.is_some(), "{what}: left behind {:?}", leftovers());
+    };
+
+    // Proton gives up before Wine: no compatdata folder.
+    let args = world.game_args(world.size, &["--map-after-ms", "0"]);
+    let mut launch = world
+        .steam
+        .game_command(&world.wine.prefix, &args)
+        .env_remove("STEAM_COMPAT_DATA_PATH")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("starting the launch");
+    let exit = wait_child(&mut launch, LONG).expect("the launch ends");
+    assert_eq!(exit.code(), Some(1), "Proton refuses the launch");
+    nothing("Proton failed");
+
+    // The game's exe is missing: steam.exe fails after the wineserver came.
+    let mut args = world.game_args(world.size, &["--map-after-ms", "0"]);
+    args[0] = world.steam.exe("Missing.exe");
+    let started = Instant::now();
+    let mut launch = world.start_game(&args);
+    let mut out = Output::of(&mut launch);
+    // The wineserver came up before steam.exe failed: the bridge joined it.
+    let attached = watch
+        .next("attached", LONG)
+        .expect("the watcher attached as the wineserver came up");
+    let exit = wait_child(&mut launch, LONG).expect("the launch ends");
+    assert_eq!(exit.code(), Some(1), "{}", out.text());
+    assert!(
+        out.text().contains("steam.exe: cannot start"),
+        "{}",
+        out.text()
+    );
+    nothing("steam.exe failed");
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(15),
+        "the launch and its bridge ended {took:?} after the start, not at the game's 30 s \
+         timeout (attached: {attached:#})"
+    );
+    let ended = watch.next("ended", LONG).expect("the end is reported");
+    assert_eq!(
+        ended["session"]["id"], attached["session"]["id"],
+        "{ended:#}"
+    );
+    world.wine.wineserver_wait();
 }

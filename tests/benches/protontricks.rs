@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use bridgekeeper_bench_report::{Figure, median, ms, record, runs};
+use bridgekeeper_bench_report::{Figure, ms, record, runs};
 use bridgekeeper_testkit::steam::PROTON_DIR;
 use bridgekeeper_testkit::wine::workspace;
 use bridgekeeper_testkit::world::{World, reap, wait_stdout_line};
@@ -261,10 +261,8 @@ fn main() {
         .replace("protontricks (", "protontricks-launch ")
         .trim_end_matches(')')
         .to_string();
-    let compare = |measure: &str, ours: &[f64], theirs: &[f64]| Figure {
-        baseline: Some(median(theirs)),
-        samples: ours.len(),
-        ..Figure::new(format!("{measure} (vs {label})"), median(ours), "ms")
+    let compare = |measure: &str, ours: &[f64], theirs: &[f64]| {
+        Figure::of_samples(format!("{measure} (vs {label})"), ours, "ms").against(theirs)
     };
     record(
         COMMAND,

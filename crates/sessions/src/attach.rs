@@ -118,6 +118,9 @@ pub fn placed_bridge(
     }
 }
 
+/// How often a bridge attached before its game checks that the launch goes on.
+const LAUNCH_CHECK: Duration = Duration::from_millis(100);
+
 /// How long to look for the bridge's process on the host, from a sandbox.
 const HOST_LOOKUP: Duration = Duration::from_secs(5);
 
@@ -132,6 +135,38 @@ pub fn attach(
     config: &SessionConfig,
     profile: &Profile,
     game: &ProcessInfo,
+) -> Result<ActiveSession, AttachError> {
+    attach_at(config, profile, game, Moment::GameRunning)
+}
+
+/// When a bridge is attached, relative to its game.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moment {
+    /// The game's exe was seen running: a bridge that finds it gone stops
+    /// at once.
+    GameRunning,
+    /// The game's launch began and its wineserver runs, but the game's exe
+    /// may not run yet: the bridge waits for it (`--game-timeout-ms`).
+    BeforeGame,
+}
+
+/// [`attach`] before the game's exe runs ([`crate::prestart`]): the same
+/// checks, lock, files and record, with `wineserver` (the prefix's
+/// wineserver, started by the game's Proton) standing for the game, so the
+/// bridge gets the Proton build and sync settings Proton gave Wine.
+pub fn attach_before_game(
+    config: &SessionConfig,
+    profile: &Profile,
+    wineserver: &ProcessInfo,
+) -> Result<ActiveSession, AttachError> {
+    attach_at(config, profile, wineserver, Moment::BeforeGame)
+}
+
+fn attach_at(
+    config: &SessionConfig,
+    profile: &Profile,
+    game: &ProcessInfo,
+    moment: Moment,
 ) -> Result<ActiveSession, AttachError> {
     let plan = wine_env::plan(game, &wine_env::running_wineservers())?;
     let specs = profile_specs(profile);
@@ -159,7 +194,7 @@ pub fn attach(
         .collect();
     clash::check(registry, &plan.prefix, &files)?;
     let prepared = backing_files::prepare_all(&config.shm_dir, &specs)?;
-    let started = start_prepared(config, profile, game, &plan, &specs, &prepared);
+    let started = start_prepared(config, profile, game, &plan, &specs, &prepared, moment);
     if started.is_err() {
         prepared.remove_created();
     }
@@ -176,6 +211,7 @@ fn start_prepared(
     plan: &wine_env::WinePlan,
     specs: &[MappingSpec],
     prepared: &Prepared,
+    moment: Moment,
 ) -> Result<ActiveSession, AttachError> {
     let registry = &config.registry;
     let bridge_files = placed_bridge(config, &plan.prefix);
@@ -192,10 +228,11 @@ fn start_prepared(
     command.wait_for = followed_exes(profile);
     command.stop_when = vec![StopWhen::FileAppears(registry.stop_file(&id))];
     command.remove_files = !config.keep_files;
-    // The files were made and checked above; the game was seen running, so
-    // a bridge that finds it gone stops at once (not after 30 s).
+    // The files were made and checked above. A game that was seen running
+    // and is gone by the time the bridge looks stops it at once (not after
+    // 30 s); before the game, the bridge waits for it.
     command.existing_files = true;
-    command.game_running = true;
+    command.game_running = moment == Moment::GameRunning;
     command.status_file = Some(registry.events_file(&id));
     command.env = plan.env.clone();
     command.env_remove = wine_env::removed_vars().map(Into::into).collect();
@@ -354,6 +391,37 @@ impl ActiveSession {
     /// until the next sweep.
     pub fn wait(mut self) -> SessionStatus {
         while self.bridge.wait(Duration::from_secs(3600)).is_none() {}
+        self.ended()
+    }
+
+    /// [`Self::wait`] for a bridge attached before its game
+    /// ([`attach_before_game`]): when Proton's `script` for the launch
+    /// ([`super::prestart::proton_script`]) ends first (the launch failed before the game's exe ran), the bridge is
+    /// asked to stop rather than wait for the game's timeout. Proton's
+    /// `steam.exe` waits for every program in the prefix, the bridge too,
+    /// so after a game that ran the bridge ends first.
+    pub fn wait_for_launch(mut self, script: Option<&ProcessInfo>) -> SessionStatus {
+        let mut asked = false;
+        while self.bridge.wait(LAUNCH_CHECK).is_none() {
+            let launch_ended = script.is_some_and(|s| !s.is_alive());
+            if launch_ended && !asked {
+                asked = true;
+                tracing::info!(
+                    "{}: the launch ended before the game; stopping its bridge",
+                    self.record.game
+                );
+                let stop = stop_file(&self.registry, &self.record.id);
+                if let Err(err) = bridgekeeper_host::owned_files::create_new(&stop) {
+                    tracing::warn!("cannot ask the bridge to stop: {err}; killing it");
+                    self.bridge.kill();
+                }
+            }
+        }
+        self.ended()
+    }
+
+    /// Cleans up after the bridge ended.
+    fn ended(&mut self) -> SessionStatus {
         // Stopped before the record goes, so that it cannot write it back.
         drop(self.guard.take());
         // From the bridge's own output: `bridgekeeper stop` may already have

@@ -27,6 +27,7 @@ pub mod events;
 pub mod file_users;
 pub mod guard;
 pub mod launch;
+pub mod prestart;
 pub mod process_scan;
 pub mod reader_check;
 pub mod recording;

@@ -9,9 +9,13 @@ use std::time::Duration;
 use bridgekeeper_host::process_info::ProcessInfo;
 use bridgekeeper_host::processes;
 
-/// How often `/proc` is scanned: fast enough to start a bridge before most
-/// games create their sections.
+/// How often `/proc` is scanned while nothing is starting: often enough to
+/// notice a game's launch (Steam's reaper, Proton's script) well before its
+/// wineserver starts, rarely enough to cost nothing measurable.
 pub const SCAN_INTERVAL: Duration = Duration::from_millis(200);
+
+/// How often `/proc` is scanned while a supported game's launch is starting.
+pub const FAST_SCAN_INTERVAL: Duration = Duration::from_millis(20);
 
 /// How many scans a new process's command line is re-read for.
 const SETTLE_SCANS: u8 = 10;
@@ -42,7 +46,16 @@ impl ProcessScanner {
             .copied()
             .filter(|&pid| self.seen.insert(pid))
             .collect();
-        let wanted: Vec<i32> = new.iter().chain(self.settling.keys()).copied().collect();
+        // A settling process is read again only when its command line
+        // changed (it exec'd): its environment is read once per exec, not
+        // once per scan. Through a sandbox each read is a host call anyway.
+        let local = !processes::through_host();
+        let changed = self
+            .settling
+            .iter()
+            .filter(|(pid, (info, _))| !local || cmdline_changed(**pid, &info.cmdline))
+            .map(|(pid, _)| *pid);
+        let wanted: Vec<i32> = new.iter().copied().chain(changed).collect();
         let mut read = processes::read(&wanted);
         let mut found = Vec::new();
         for (pid, (info, scans)) in &mut self.settling {
@@ -67,10 +80,20 @@ impl ProcessScanner {
         found
     }
 
-    /// How many processes are known.
+    /// How many processes are known (and how many are settling).
     pub fn known(&self) -> usize {
         self.seen.len()
     }
+}
+
+/// True when `/proc/<pid>/cmdline` differs from `known` (or is gone).
+fn cmdline_changed(pid: i32, known: &[std::ffi::OsString]) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(bytes) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+        return true;
+    };
+    let now = bytes.split(|&b| b == 0).filter(|a| !a.is_empty());
+    !now.eq(known.iter().map(|a| a.as_bytes()))
 }
 
 #[cfg(test)]

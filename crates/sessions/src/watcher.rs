@@ -4,20 +4,32 @@
 //! watcher or app, or started by `bridgekeeper run` or `attach`) are
 //! followed instead: reported, never bridged twice.
 //!
+//! A supported game's Proton launch is noticed before the game's exe runs,
+//! and the bridge joins the prefix's wineserver as soon as it accepts
+//! clients ([`crate::prestart`]), so games that create their sections at
+//! start-up find them made (zero copy). The game's exe is still watched
+//! for, for games started without Proton's launch chain.
+//!
+//! Idle cost: one `/proc` listing every [`SCAN_INTERVAL`]; scans come every
+//! [`FAST_SCAN_INTERVAL`] only while a launch is starting.
+//!
 //! Used by `bridgekeeper watch` and by the desktop app.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::Sender;
+use std::time::Duration;
 
 use parking_lot::{Mutex, RwLock};
 
 use super::SessionConfig;
 use super::adopt::{self, FollowedSession};
-use super::attach::{AttachError, attach};
-use super::process_scan::{ProcessScanner, SCAN_INTERVAL};
+use super::attach::{AttachError, attach, attach_before_game};
+use super::prestart::{self, LaunchStart};
+use super::process_scan::{FAST_SCAN_INTERVAL, ProcessScanner, SCAN_INTERVAL};
+use super::registry::prefix_lock::prefix_key;
 use super::status::{self, SessionStatus};
 use bridgekeeper_host::process_info::ProcessInfo;
 use bridgekeeper_profiles::{Catalog, Profile};
@@ -29,7 +41,8 @@ pub enum Notice {
     Attached {
         /// The session.
         status: Box<SessionStatus>,
-        /// The game's pid.
+        /// The game's pid; for a bridge attached before the game's exe
+        /// ran, the pid of the process its launch was noticed by.
         game_pid: i32,
     },
     /// A game started but no bridge could be attached.
@@ -67,6 +80,18 @@ pub struct Watcher {
     serving: Arc<Mutex<HashSet<PathBuf>>>,
     notices: Sender<Notice>,
     auto_attach: AutoAttach,
+    launching: Arc<AtomicUsize>,
+    unbridged_servers: Vec<UnbridgedServer>,
+}
+
+/// A supported game's wineserver whose prefix has no bridge yet: its game
+/// may start any moment, so scans are fast for a while.
+#[derive(Debug)]
+struct UnbridgedServer {
+    pid: i32,
+    start_time: u64,
+    prefix: PathBuf,
+    seen_at: std::time::Instant,
 }
 
 impl Watcher {
@@ -85,9 +110,11 @@ impl Watcher {
             serving: Arc::default(),
             notices,
             auto_attach: AutoAttach(Arc::new(|_| true)),
+            launching: Arc::default(),
+            unbridged_servers: Vec::new(),
         };
         for record in adopt::running(&supervisor.config.registry) {
-            let prefix = record.prefix.clone();
+            let prefix = prefix_key(&record.prefix);
             if supervisor.serving().insert(prefix.clone()) {
                 let followed = FollowedSession::new(record, &supervisor.config.registry);
                 let notices = supervisor.notices.clone();
@@ -112,18 +139,34 @@ impl Watcher {
         self
     }
 
-    /// Scans `/proc` every [`SCAN_INTERVAL`] until `stop` is set.
+    /// Scans `/proc` until `stop` is set, every [`SCAN_INTERVAL`], or every
+    /// [`FAST_SCAN_INTERVAL`] while a launch is starting.
     pub fn run(&mut self, stop: &AtomicBool) {
         while !stop.load(Ordering::Relaxed) {
             self.scan_once();
-            std::thread::sleep(SCAN_INTERVAL);
+            std::thread::sleep(self.interval());
+        }
+    }
+
+    /// How long to wait until the next scan: [`FAST_SCAN_INTERVAL`] while a
+    /// launch waits for its wineserver, or a supported game's wineserver
+    /// runs without a bridge (for at most [`prestart::WINESERVER_BOUND`]);
+    /// [`SCAN_INTERVAL`] otherwise.
+    pub fn interval(&self) -> Duration {
+        if self.launching.load(Ordering::Relaxed) > 0 || !self.unbridged_servers.is_empty() {
+            FAST_SCAN_INTERVAL
+        } else {
+            SCAN_INTERVAL
         }
     }
 
     /// Looks at the processes that appeared since the last scan.
     pub fn scan_once(&mut self) {
-        for process in self.watch.scan() {
+        let found = self.watch.scan();
+        self.follow_unbridged_servers(&found);
+        for process in found {
             let Some(profile) = self.profile_for(&process) else {
+                self.notice_launch(&process);
                 continue;
             };
             let appid = process
@@ -133,7 +176,7 @@ impl Watcher {
             if !(self.auto_attach.0)(appid) {
                 continue;
             }
-            let Some(prefix) = process.prefix() else {
+            let Some(prefix) = process.prefix().map(|p| prefix_key(&p)) else {
                 continue;
             };
             if !self.serving().insert(prefix.clone()) {
@@ -141,6 +184,81 @@ impl Watcher {
             }
             self.start(profile, process, prefix);
         }
+    }
+
+    /// Keeps the list of supported games' wineservers that run without a
+    /// bridge up to date, with the new processes of this scan.
+    fn follow_unbridged_servers(&mut self, found: &[ProcessInfo]) {
+        for process in found {
+            let supported = process.exe_name.starts_with("wineserver")
+                && process
+                    .appid()
+                    .is_some_and(|id| self.catalog.read().by_appid(id).is_some());
+            if let (true, Some(prefix)) = (supported, process.prefix()) {
+                self.unbridged_servers.push(UnbridgedServer {
+                    pid: process.pid,
+                    start_time: process.start_time,
+                    prefix: prefix_key(&prefix),
+                    seen_at: std::time::Instant::now(),
+                });
+            }
+        }
+        if self.unbridged_servers.is_empty() {
+            return;
+        }
+        let serving = self.serving.lock().clone();
+        self.unbridged_servers.retain(|server| {
+            server.seen_at.elapsed() < prestart::WINESERVER_BOUND
+                && !serving.contains(&server.prefix)
+                && bridgekeeper_host::processes::is_alive(server.pid, server.start_time)
+        });
+    }
+
+    /// Starts a pre-start attach when `process` begins a supported game's
+    /// launch in a prefix that is not served yet.
+    fn notice_launch(&self, process: &ProcessInfo) {
+        let Some(launch) = prestart::launch_start(process) else {
+            return;
+        };
+        let Some(profile) = self
+            .catalog
+            .read()
+            .by_appid(launch.appid)
+            .map(|e| e.profile.clone())
+        else {
+            return;
+        };
+        if !(self.auto_attach.0)(launch.appid) {
+            return;
+        }
+        let prefix = prefix_key(&launch.prefix);
+        if !self.serving().insert(prefix.clone()) {
+            return;
+        }
+        tracing::debug!(
+            "{}: launch noticed (pid {}); waiting for the wineserver of {}",
+            profile.name,
+            launch.pid,
+            launch.prefix.display()
+        );
+        self.launching.fetch_add(1, Ordering::Relaxed);
+        let config = self.config.clone();
+        let serving = Arc::clone(&self.serving);
+        let notices = self.notices.clone();
+        let launching = Arc::clone(&self.launching);
+        std::thread::spawn(move || {
+            let attached = attach_launch(&config, &profile, &launch, &notices);
+            launching.fetch_sub(1, Ordering::Relaxed);
+            if let Some((session, script)) = attached {
+                // "Also serve into": shares that end with the session.
+                let live_exe = profile.live_exes.first().map(String::as_str);
+                let shares = crate::share::auto::start_for(&config, &session.record, live_exe);
+                let ended = session.wait_for_launch(script.as_ref());
+                drop(shares);
+                let _ = notices.send(Notice::Ended(Box::new(ended)));
+            }
+            serving.lock().remove(&prefix);
+        });
     }
 
     fn profile_for(&self, process: &ProcessInfo) -> Option<Profile> {
@@ -198,6 +316,57 @@ impl Watcher {
             }
             serving.lock().remove(&prefix);
         });
+    }
+}
+
+/// Attaches to a launch once its wineserver accepts clients; reports the
+/// outcome. Returns the session and Proton's script for the launch;
+/// `None` when nothing was attached (the launch ended first, no
+/// wineserver came, the game was bridged elsewhere, or the attach failed).
+fn attach_launch(
+    config: &super::SessionConfig,
+    profile: &Profile,
+    launch: &LaunchStart,
+    notices: &Sender<Notice>,
+) -> Option<(super::attach::ActiveSession, Option<ProcessInfo>)> {
+    let wineserver = match prestart::wait_for_wineserver(launch, prestart::WINESERVER_BOUND) {
+        Ok(server) => server,
+        Err(why) => {
+            tracing::info!("{}: not attached before the game: {why}", profile.name);
+            return None;
+        }
+    };
+    // Found before the bridge starts: a launch that fails at once may end
+    // while the bridge gets ready.
+    let script = prestart::proton_script(&launch.prefix);
+    match attach_before_game(config, profile, &wineserver) {
+        Ok(session) => {
+            let _ = notices.send(Notice::Attached {
+                status: Box::new(SessionStatus::of(&session.record)),
+                game_pid: launch.pid,
+            });
+            Some((session, script))
+        }
+        Err(AttachError::AlreadyBridged { id, .. }) => {
+            let record = adopt::running(&config.registry)
+                .into_iter()
+                .find(|r| r.id == id);
+            if let Some(record) = record {
+                let live_exe = profile.live_exes.first().map(String::as_str);
+                let shares = crate::share::auto::start_for(config, &record, live_exe);
+                follow(FollowedSession::new(record, &config.registry), notices);
+                drop(shares);
+            }
+            None
+        }
+        Err(err) => {
+            let _ = notices.send(Notice::Refused {
+                game: profile.name.clone(),
+                pid: launch.pid,
+                reason: err.to_string(),
+            });
+            None
+        }
     }
 }
 

@@ -31,6 +31,7 @@ pub mod dbus;
 pub mod desktop;
 pub mod fake_proton;
 pub mod game;
+pub mod library_tree;
 pub mod output;
 pub mod procs;
 pub mod raw_bridge;

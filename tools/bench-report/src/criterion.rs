@@ -1,12 +1,14 @@
 //! The criterion benchmarks' medians, from
-//! `<criterion dir>/<benchmark>/new/{benchmark,estimates}.json`.
+//! `<criterion dir>/<benchmark>/new/{benchmark,estimates}.json`, and the
+//! spread of their samples (time per iteration of each sample) from
+//! `new/sample.json` when it is there.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use serde_json::Value;
 
-use crate::figure::{Figure, ReportError};
+use crate::figure::{Figure, ReportError, Spread};
 
 /// The criterion benchmarks in the table: how their id starts, what the row
 /// says, and the command that runs them.
@@ -43,6 +45,28 @@ struct Estimate {
     id: String,
     median_ns: f64,
     when: SystemTime,
+    /// Nanoseconds per iteration, one value per sample.
+    per_iteration_ns: Vec<f64>,
+}
+
+/// Each sample's time per iteration, from criterion's `sample.json`
+/// (`iters` and `times`, in nanoseconds); empty when unreadable.
+fn per_iteration(sample: &Path) -> Vec<f64> {
+    let Ok(json) = read_json(sample) else {
+        return Vec::new();
+    };
+    let numbers = |key: &str| -> Vec<f64> {
+        json[key]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_f64).collect())
+            .unwrap_or_default()
+    };
+    numbers("times")
+        .iter()
+        .zip(numbers("iters"))
+        .filter(|(_, iters)| *iters > 0.0)
+        .map(|(time, iters)| time / iters)
+        .collect()
 }
 
 fn read_json(path: &Path) -> Result<Value, ReportError> {
@@ -80,6 +104,7 @@ fn estimate(dir: &Path) -> Result<Estimate, ReportError> {
         id,
         median_ns,
         when,
+        per_iteration_ns: per_iteration(&new.join("sample.json")),
     })
 }
 
@@ -122,6 +147,15 @@ pub fn figures(dir: &Path) -> Result<Vec<Figure>, ReportError> {
             continue;
         };
         let (value, unit) = scaled(newest.median_ns);
+        let scale = if newest.median_ns > 0.0 {
+            value / newest.median_ns
+        } else {
+            1.0
+        };
+        let spread = (!newest.per_iteration_ns.is_empty()).then(|| {
+            let scaled: Vec<f64> = newest.per_iteration_ns.iter().map(|v| v * scale).collect();
+            Spread::of(&scaled)
+        });
         let detail = newest.id.strip_prefix(prefix).unwrap_or("").trim();
         rows.push(Figure {
             measure: if detail.is_empty() {
@@ -133,7 +167,9 @@ pub fn figures(dir: &Path) -> Result<Vec<Figure>, ReportError> {
             unit: unit.to_string(),
             baseline: None,
             command: command.to_string(),
-            samples: 1,
+            samples: newest.per_iteration_ns.len().max(1),
+            spread,
+            baseline_spread: None,
         });
     }
     Ok(rows)

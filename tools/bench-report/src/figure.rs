@@ -50,6 +50,43 @@ pub struct Figure {
     /// How many runs or samples the figure is taken over.
     #[serde(default = "one")]
     pub samples: usize,
+    /// How far our samples spread around the median.
+    #[serde(default)]
+    pub spread: Option<Spread>,
+    /// How far the baseline's samples spread.
+    #[serde(default)]
+    pub baseline_spread: Option<Spread>,
+}
+
+/// The range most samples fall in: p10–p90 over 10 samples or more,
+/// min–max over fewer (where p10 and p90 would be the extremes anyway).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Spread {
+    /// The low end.
+    pub low: f64,
+    /// The high end.
+    pub high: f64,
+    /// Which range: `p10–p90` or `min–max`.
+    pub kind: String,
+}
+
+impl Spread {
+    /// The spread of `values`. Panics on no values.
+    pub fn of(values: &[f64]) -> Spread {
+        if values.len() >= 10 {
+            Spread {
+                low: crate::percentile(values, 10.0),
+                high: crate::percentile(values, 90.0),
+                kind: "p10–p90".into(),
+            }
+        } else {
+            Spread {
+                low: crate::percentile(values, 0.0),
+                high: crate::percentile(values, 100.0),
+                kind: "min–max".into(),
+            }
+        }
+    }
 }
 
 fn one() -> usize {
@@ -67,7 +104,29 @@ impl Figure {
             baseline: None,
             command: String::new(),
             samples: 1,
+            spread: None,
+            baseline_spread: None,
         }
+    }
+
+    /// The median of `values`, with their count and spread.
+    pub fn of_samples(
+        measure: impl Into<String>,
+        values: &[f64],
+        unit: impl Into<String>,
+    ) -> Figure {
+        Figure {
+            samples: values.len(),
+            spread: Some(Spread::of(values)),
+            ..Figure::new(measure, crate::median(values), unit)
+        }
+    }
+
+    /// This figure with a baseline measured over `values`.
+    pub fn against(mut self, values: &[f64]) -> Figure {
+        self.baseline = Some(crate::median(values));
+        self.baseline_spread = Some(Spread::of(values));
+        self
     }
 }
 
@@ -151,16 +210,28 @@ pub fn read_lines(path: &Path) -> Result<Vec<Figure>, ReportError> {
 /// appends them as JSON lines to the file [`JSON_ENV`] names, if set.
 /// `command` stands for every figure whose own command is empty.
 pub fn record(command: &str, figures: &[Figure]) -> Result<(), ReportError> {
-    println!("| measure | median | unit | protontricks-launch | ratio | samples |");
-    println!("|---|---|---|---|---|---|");
+    println!("| measure | median | spread | unit | baseline | ratio | samples |");
+    println!("|---|---|---|---|---|---|---|");
+    let spread = |s: &Option<Spread>| {
+        s.as_ref().map_or("–".into(), |s| {
+            format!("{:.3}–{:.3} ({})", s.low, s.high, s.kind)
+        })
+    };
     for f in figures {
         let (baseline, ratio) = match f.baseline {
-            Some(b) => (format!("{b:.3}"), format!("{:.2}×", b / f.value)),
+            Some(b) => (
+                format!("{b:.3} ({})", spread(&f.baseline_spread)),
+                format!("{:.2}×", b / f.value),
+            ),
             None => ("–".into(), "–".into()),
         };
         println!(
-            "| {} | {:.3} | {} | {baseline} | {ratio} | {} |",
-            f.measure, f.value, f.unit, f.samples
+            "| {} | {:.3} | {} | {} | {baseline} | {ratio} | {} |",
+            f.measure,
+            f.value,
+            spread(&f.spread),
+            f.unit,
+            f.samples
         );
     }
     let Some(path) = std::env::var_os(JSON_ENV) else {

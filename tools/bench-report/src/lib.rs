@@ -15,5 +15,5 @@ pub mod figure;
 pub mod stats;
 pub mod table;
 
-pub use figure::{Figure, JSON_ENV, RUNS_ENV, ReportError, read_lines, record, runs};
+pub use figure::{Figure, JSON_ENV, RUNS_ENV, ReportError, Spread, read_lines, record, runs};
 pub use stats::{median, ms, percentile};

@@ -1,6 +1,6 @@
 //! The Markdown table.
 
-use crate::figure::Figure;
+use crate::figure::{Figure, Spread};
 
 /// Three significant digits, more for small numbers.
 fn number(value: f64) -> String {
@@ -16,23 +16,43 @@ fn number(value: f64) -> String {
     }
 }
 
-/// The table: one row per figure, the protontricks columns filled where a
-/// baseline was measured.
+/// A median with its spread: `60.1 (p10–p90 55.0–71.2, 20 runs)`.
+fn with_spread(value: f64, spread: Option<&Spread>, samples: usize) -> String {
+    match spread {
+        Some(s) => format!(
+            "{} ({} {}–{}, n={samples})",
+            number(value),
+            s.kind,
+            number(s.low),
+            number(s.high)
+        ),
+        None => number(value),
+    }
+}
+
+/// The table: one row per figure (median and spread), the baseline columns
+/// filled where the same job was measured with the other tool.
 pub fn markdown(rows: &[Figure]) -> String {
     let mut out = String::from(
-        "| Measure | Bridgekeeper (median) | Unit | protontricks-launch (median) | protontricks ÷ Bridgekeeper | Command |\n\
+        "| Measure | Bridgekeeper: median (spread) | Unit | Other tool: median (spread) | Other ÷ Bridgekeeper | Command |\n\
          |---|---|---|---|---|---|\n",
     );
     for f in rows {
         let (baseline, ratio) = match f.baseline {
-            Some(b) if f.value > 0.0 => (number(b), format!("{}×", number(b / f.value))),
-            Some(b) => (number(b), "–".into()),
+            Some(b) if f.value > 0.0 => (
+                with_spread(b, f.baseline_spread.as_ref(), f.samples),
+                format!("{}×", number(b / f.value)),
+            ),
+            Some(b) => (
+                with_spread(b, f.baseline_spread.as_ref(), f.samples),
+                "–".into(),
+            ),
             None => ("–".into(), "–".into()),
         };
         out.push_str(&format!(
             "| {} | {} | {} | {baseline} | {ratio} | `{}` |\n",
             f.measure.replace('|', "\\|"),
-            number(f.value),
+            with_spread(f.value, f.spread.as_ref(), f.samples),
             f.unit,
             f.command
         ));
@@ -54,6 +74,12 @@ mod tests {
                 baseline: Some(1250.0),
                 command: "cargo bench".into(),
                 samples: 7,
+                spread: Some(Spread {
+                    low: 450.0,
+                    high: 620.0,
+                    kind: "min–max".into(),
+                }),
+                baseline_spread: None,
             },
             Figure {
                 measure: "cpu".into(),
@@ -62,11 +88,15 @@ mod tests {
                 baseline: None,
                 command: "x".into(),
                 samples: 1,
+                spread: None,
+                baseline_spread: None,
             },
         ];
         let table = markdown(&rows);
         assert!(
-            table.contains("| ready | 500 | ms | 1250 | 2.50× | `cargo bench` |"),
+            table.contains(
+                "| ready | 500 (min–max 450–620, n=7) | ms | 1250 | 2.50× | `cargo bench` |"
+            ),
             "{table}"
         );
         assert!(
