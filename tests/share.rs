@@ -467,3 +467,79 @@ fn run_serves_a_tool_that_made_the_section_first_in_copy_mode_and_a_build_mismat
     assert_prefix_b_ends(&world, "nothing of the share is left in prefix B");
     stop_game(&stop, &mut game);
 }
+
+/// `bridgekeeper replay FILE --into "Test Tool"`: a capture of the game,
+/// played back with no game running, reaches a Windows tool in its own
+/// prefix by the section's name, as the game itself would; when the replay
+/// ends, its serve bridge and the tool's wineserver end too.
+#[test]
+fn a_replay_is_served_into_a_tools_prefix_and_ends_with_it() {
+    let Some((world, _b)) = world("sharereplay") else {
+        return;
+    };
+    let stop = world.root.join("stop-game");
+    let mut game = world.run_wrapped(&game_args(&world, &stop), &[]);
+    running_session(&world);
+    let capture = world.root.join("game.bkcap");
+    let recorded = world
+        .app
+        .command()
+        .args(["record", &world.steam.appid.to_string(), "-o"])
+        .arg(&capture)
+        .args(["--duration", "2s"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(recorded.status.success(), "{recorded:?}");
+    stop_game(&stop, &mut game);
+
+    let mut tool = TestGame::tool(
+        &world.wine,
+        prefix_b(&world),
+        &[
+            "--map",
+            &map(&world),
+            "--wait-ms",
+            "60000",
+            "--run-ms",
+            "4000",
+        ],
+    );
+    let mut replay = world
+        .app
+        .command()
+        .arg("replay")
+        .arg(&capture)
+        .args(["--loop", "--into", TOOL])
+        .envs(env(&world))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting bridgekeeper replay");
+    assert_eq!(
+        tool.wait_line(LONG, |l| l.starts_with("tool ")),
+        Some(format!("tool opened {}", world.mapping)),
+        "the tool finds the replayed section by its name"
+    );
+    assert!(
+        tool.wait_line(LONG, |l| l.starts_with("counter "))
+            .is_some(),
+        "the tool sees the recorded counter move: {:?}",
+        tool.seen
+    );
+    assert!(tool.wait(LONG).expect("the tool exits").success());
+
+    // Ctrl-C ends the replay, and its share with it.
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &replay.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let ended = wait_child(&mut replay, LONG).expect("the replay ends");
+    let mut said = String::new();
+    std::io::Read::read_to_string(replay.stderr.as_mut().unwrap(), &mut said).unwrap();
+    assert!(ended.success(), "{ended}: {said}");
+    assert!(said.contains(&format!("also served into {TOOL}")), "{said}");
+    assert_prefix_b_ends(&world, "the share ended with the replay");
+}

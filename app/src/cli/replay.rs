@@ -7,9 +7,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use anyhow::Context;
 use bridgekeeper_capture::{CaptureReader, Command, PlayOptions};
-use bridgekeeper_sessions::Registry;
 use bridgekeeper_sessions::replay::{ReplayHandle, ReplayPlan};
+use bridgekeeper_sessions::share::{self, ResolvedTarget, Served, ShareOptions, ShareTarget};
+use bridgekeeper_sessions::{Registry, SessionConfig};
 
 /// Arguments of `bridgekeeper replay`.
 #[derive(Debug, clap::Args)]
@@ -28,6 +30,12 @@ pub struct Args {
     /// Leave the files when the replay ends.
     #[arg(long)]
     pub keep_files: bool,
+    /// Also serve the replayed sections into a Wine prefix, for Windows
+    /// tools, as `bridgekeeper share` serves a game's: a Steam appid, a
+    /// non-Steam shortcut's name or appid (see `bridgekeeper games`), or a
+    /// prefix folder. May be given more than once.
+    #[arg(long, value_name = "TARGET")]
+    pub into: Vec<String>,
 }
 
 /// Replays a capture file.
@@ -39,7 +47,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         looping: args.looping,
         paused: false,
     };
-    play(&plan, reader, &options)
+    // Resolved before anything is replayed: a target that does not exist is
+    // an error now, not after the files were made.
+    let targets = args
+        .into
+        .iter()
+        .map(|text| {
+            let target = ShareTarget::parse(text);
+            share::resolve(&target)
+                .with_context(|| format!("cannot serve the replay into {target}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    play_into(&plan, reader, &options, targets)
 }
 
 /// The plan for `file` into `dir` (default: the sessions' folder).
@@ -65,6 +84,17 @@ pub fn play(
     reader: CaptureReader,
     options: &PlayOptions,
 ) -> anyhow::Result<ExitCode> {
+    play_into(plan, reader, options, Vec::new())
+}
+
+/// [`play`], also serving the replay into the Wine prefixes `targets` for
+/// as long as it plays (the same shares as `bridgekeeper share`).
+fn play_into(
+    plan: &ReplayPlan,
+    reader: CaptureReader,
+    options: &PlayOptions,
+    targets: Vec<ResolvedTarget>,
+) -> anyhow::Result<ExitCode> {
     let frames = reader.frame_count();
     let duration = reader.duration();
     let registry = Registry::for_user();
@@ -89,6 +119,30 @@ pub fn play(
         );
     }
     eprintln!("Ctrl-C or `bridgekeeper stop {}` ends it", record.appid);
+    let mut shares = Vec::new();
+    if !targets.is_empty() {
+        let config = SessionConfig::from_env()?;
+        for target in targets {
+            let name = target.label.clone();
+            match share::share_into(
+                &config,
+                Served::of_session(record),
+                target,
+                &ShareOptions::default(),
+            ) {
+                Ok(started) => {
+                    eprintln!("    also served into {name} while its wineserver runs");
+                    shares.push(started);
+                }
+                Err(err) => {
+                    handle.send(Command::Stop);
+                    let _ = handle.wait();
+                    return Err(anyhow::Error::new(err)
+                        .context(format!("cannot serve the replay into {name}")));
+                }
+            }
+        }
+    }
     while !handle.is_finished() {
         if stop.load(Ordering::Relaxed) {
             handle.send(Command::Stop);
@@ -97,6 +151,8 @@ pub fn play(
         std::thread::sleep(Duration::from_millis(50));
     }
     let report = handle.wait()?;
+    // The serve bridges end with the replay (dropping a share ends it).
+    drop(shares);
     let lateness = &report.lateness;
     println!(
         "replayed {} frames{}; lateness median {:.3} ms, p99 {:.3} ms, max {:.3} ms; {}",
