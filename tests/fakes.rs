@@ -340,10 +340,6 @@ fn a_launch_that_fails_before_the_game_leaves_nothing_behind() {
     let started = Instant::now();
     let mut launch = world.start_game(&args);
     let mut out = Output::of(&mut launch);
-    // The wineserver came up before steam.exe failed: the bridge joined it.
-    let attached = watch
-        .next("attached", LONG)
-        .expect("the watcher attached as the wineserver came up");
     let exit = wait_child(&mut launch, LONG).expect("the launch ends");
     assert_eq!(exit.code(), Some(1), "{}", out.text());
     assert!(
@@ -353,15 +349,21 @@ fn a_launch_that_fails_before_the_game_leaves_nothing_behind() {
     );
     nothing("steam.exe failed");
     let took = started.elapsed();
+    // The wineserver came up before steam.exe failed: the bridge usually
+    // joined it. On a loaded machine the launch may fail first; then there
+    // was nothing to clean up, and the checks above hold all the same.
+    let attached = watch.next("attached", Duration::from_secs(1));
     assert!(
         took < Duration::from_secs(15),
         "the launch and its bridge ended {took:?} after the start, not at the game's 30 s \
-         timeout (attached: {attached:#})"
+         timeout (attached: {attached:?})"
     );
-    let ended = watch.next("ended", LONG).expect("the end is reported");
-    assert_eq!(
-        ended["session"]["id"], attached["session"]["id"],
-        "{ended:#}"
-    );
+    if let Some(attached) = attached {
+        let ended = watch.next("ended", LONG).expect("the end is reported");
+        assert_eq!(
+            ended["session"]["id"], attached["session"]["id"],
+            "{ended:#}"
+        );
+    }
     world.wine.wineserver_wait();
 }
