@@ -385,6 +385,7 @@ fn verify_proves_the_chain_in_the_games_prefix() {
         steps,
         [
             "profile",
+            "readers",
             "installed",
             "prefix",
             "proton",
@@ -395,7 +396,7 @@ fn verify_proves_the_chain_in_the_games_prefix() {
         ]
     );
     assert!(
-        report["steps"][3]["detail"]
+        report["steps"][4]["detail"]
             .as_str()
             .unwrap()
             .contains("Fake Proton 8.0"),
