@@ -142,9 +142,7 @@ fn for_session(config: &SessionConfig, id: &str) -> anyhow::Result<ExitCode> {
             if bridgekeeper_sessions::clash::bridge_runs(&nonce) {
                 return;
             }
-            if since.elapsed() > Duration::from_secs(3)
-                && launch.is_some_and(bridgekeeper_host::processes::launch_is_over)
-            {
+            if bridgekeeper_sessions::guard::launch_failed(launch, since) {
                 share::stop(&registry, Some(appid));
                 return;
             }

@@ -295,6 +295,16 @@ pub fn guard_session(registry: &Registry, id: &str) -> bool {
     }
 }
 
+/// Whether `launch`, the process `bridgekeeper run` became (see
+/// [`Guard::start_in`]), is over before its bridge ran: it had
+/// [`LAUNCH_SETTLE`] since `since` to start its first process, and the
+/// caller is now its last one. For each process `run` leaves beside the
+/// launch (this guard, the share keeper), which the launch waits for.
+pub fn launch_failed(launch: Option<i32>, since: Instant) -> bool {
+    since.elapsed() > LAUNCH_SETTLE
+        && launch.is_some_and(bridgekeeper_host::processes::launch_is_over)
+}
+
 impl Drop for Guard {
     fn drop(&mut self) {
         if let Some(thread) = self.thread.take() {
@@ -413,11 +423,7 @@ impl GuardState {
         if self.bridge_seen {
             !running
         } else {
-            self.started.elapsed() > BRIDGE_START_LIMIT
-                || (self.started.elapsed() > LAUNCH_SETTLE
-                    && self
-                        .launch
-                        .is_some_and(bridgekeeper_host::processes::launch_is_over))
+            self.started.elapsed() > BRIDGE_START_LIMIT || launch_failed(self.launch, self.started)
         }
     }
 
