@@ -249,7 +249,9 @@ struct FakeGame {
 
 impl FakeGame {
     fn start(env: &Env, id: &str, appid: u32) -> FakeGame {
-        let owner = Command::new("sleep").arg("60").spawn().unwrap();
+        // Outlives any test run, however loaded the machine (a test that
+        // took longer than its owner saw its session end); ended on drop.
+        let owner = Command::new("sleep").arg("3600").spawn().unwrap();
         let file = env.shm.file("page");
         let _ = std::fs::remove_file(&file);
         std::fs::write(&file, vec![0u8; 4096]).unwrap();
@@ -295,9 +297,14 @@ impl FakeGame {
         FakeGame { owner, record }
     }
 
-    fn end(mut self) {
-        self.owner.kill().unwrap();
-        self.owner.wait().unwrap();
+    /// Ends the owner, and with it the session (as dropping does).
+    fn end(self) {}
+}
+
+impl Drop for FakeGame {
+    fn drop(&mut self) {
+        let _ = self.owner.kill();
+        let _ = self.owner.wait();
     }
 }
 

@@ -215,7 +215,7 @@ struct FakeSession {
 
 impl FakeSession {
     fn new(setup: &Setup, id: &str, kind: SessionKind) -> FakeSession {
-        let owner = Kill(Command::new("sleep").arg("60").spawn().unwrap());
+        let owner = Kill(Command::new("sleep").arg("3600").spawn().unwrap());
         let pid = owner.0.id();
         let registry = setup.registry();
         let record = SessionRecord {
