@@ -135,8 +135,13 @@ pub fn file_name(path: &[u8]) -> &[u8] {
 /// The exe name a command line goes by (see [`ProcessInfo::exe_name`]).
 pub fn exe_name(cmdline: &[OsString]) -> String {
     let name = |arg: &OsString| String::from_utf8_lossy(file_name(arg.as_bytes())).into_owned();
-    let is_loader =
-        |name: &str| name.starts_with("wine") && !name.to_ascii_lowercase().ends_with(".exe");
+    // The wineserver is a program of its own, whatever its arguments
+    // (Debian's Wine starts it as `wineserver64 -p0`).
+    let is_loader = |name: &str| {
+        name.starts_with("wine")
+            && !name.starts_with("wineserver")
+            && !name.to_ascii_lowercase().ends_with(".exe")
+    };
     // While a Wine loader (wine, wine64, wine64-preloader …) starts a
     // program, the program is the first argument that is not a loader.
     cmdline
@@ -185,6 +190,10 @@ mod tests {
             "acs.exe"
         );
         assert_eq!(exe_name(&line(&["/usr/bin/python3", "proton"])), "python3");
+        assert_eq!(
+            exe_name(&line(&["/usr/lib/wine/wineserver64", "-p0"])),
+            "wineserver64"
+        );
         assert_eq!(exe_name(&[]), "");
     }
 

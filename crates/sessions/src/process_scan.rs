@@ -4,7 +4,7 @@
 //! Wine and Proton do right after fork).
 
 use std::collections::{HashMap, HashSet};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bridgekeeper_host::process_info::ProcessInfo;
 use bridgekeeper_host::processes;
@@ -17,14 +17,20 @@ pub const SCAN_INTERVAL: Duration = Duration::from_millis(200);
 /// How often `/proc` is scanned while a supported game's launch is starting.
 pub const FAST_SCAN_INTERVAL: Duration = Duration::from_millis(20);
 
-/// How many scans a new process's command line is re-read for.
-const SETTLE_SCANS: u8 = 10;
+/// How long a new process's command line is re-read for. By time, not by
+/// scans: a Windows program started by another goes through a fork and two
+/// execs before Wine gives it its own command line, which takes longer than
+/// ten fast scans on a busy machine, and a game seen only as its parent's
+/// fork would never be noticed.
+const SETTLE_TIME: Duration = Duration::from_secs(2);
 
 /// Finds processes that appeared since the last scan.
 #[derive(Debug, Default)]
 pub struct ProcessScanner {
     seen: HashSet<i32>,
-    settling: HashMap<i32, (ProcessInfo, u8)>,
+    /// New processes whose command line may still change, with when they
+    /// were first seen.
+    settling: HashMap<i32, (ProcessInfo, Instant)>,
 }
 
 impl ProcessScanner {
@@ -58,7 +64,7 @@ impl ProcessScanner {
         let wanted: Vec<i32> = new.iter().copied().chain(changed).collect();
         let mut read = processes::read(&wanted);
         let mut found = Vec::new();
-        for (pid, (info, scans)) in &mut self.settling {
+        for (pid, (info, _)) in &mut self.settling {
             if let Some(fresh) = read.remove(pid)
                 && fresh.cmdline != info.cmdline
             {
@@ -68,12 +74,13 @@ impl ProcessScanner {
                     found.push(info.clone());
                 }
             }
-            *scans += 1;
         }
-        self.settling.retain(|_, (_, scans)| *scans < SETTLE_SCANS);
+        self.settling
+            .retain(|_, (_, seen)| seen.elapsed() < SETTLE_TIME);
+        let now = Instant::now();
         for pid in new {
             if let Some(info) = read.remove(&pid) {
-                self.settling.insert(pid, (info.clone(), 0));
+                self.settling.insert(pid, (info.clone(), now));
                 found.push(info);
             }
         }

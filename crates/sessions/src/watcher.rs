@@ -275,6 +275,12 @@ impl Watcher {
     }
 
     fn start(&self, profile: Profile, process: ProcessInfo, prefix: PathBuf) {
+        tracing::debug!(
+            "{}: {} (pid {}) started; attaching",
+            profile.name,
+            process.exe_name,
+            process.pid
+        );
         let config = self.config.clone();
         let serving = Arc::clone(&self.serving);
         let notices = self.notices.clone();

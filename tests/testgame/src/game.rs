@@ -27,6 +27,9 @@ pub(crate) struct Options {
     /// ACC's pages get driving data ([`drive`]).
     drive: bool,
     program: Vec<String>,
+    /// Launcher mode: how long to wait before starting the program (a
+    /// launcher's own start-up or menu).
+    launch_after: Duration,
     /// Tool mode: create the section instead of opening it.
     pub(crate) create: bool,
     /// Tool mode: the value to write at offset 8.
@@ -55,6 +58,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         clock: false,
         drive: false,
         program: Vec::new(),
+        launch_after: Duration::ZERO,
         create: false,
         write: None,
         find_exe: Vec::new(),
@@ -75,6 +79,9 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--run-ms" => o.run = Duration::from_millis(value()?.parse().map_err(|_| "bad ms")?),
             "--delay-ms" => {
                 o.delay = Duration::from_millis(value()?.parse().map_err(|_| "bad ms")?)
+            }
+            "--launch-after-ms" => {
+                o.launch_after = Duration::from_millis(value()?.parse().map_err(|_| "bad ms")?)
             }
             "--map-after-ms" => {
                 o.map_after = Some(Duration::from_millis(
@@ -164,6 +171,7 @@ fn launcher(options: &Options) -> i32 {
         say("usage error: launcher needs -- PROGRAM");
         return 2;
     };
+    std::thread::sleep(options.launch_after);
     match std::process::Command::new(program).args(args).spawn() {
         Ok(child) => say(&format!("launched {} pid {}", program, child.id())),
         Err(e) => {

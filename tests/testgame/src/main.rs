@@ -25,7 +25,8 @@
 //!                                [--stop-file LINUX_PATH] [--exit-code N] [--delay-ms MS]
 //!                                [--restart-file LINUX_PATH] [--crash-after-ms MS]
 //!                                [--clock] [--map-after-ms MS] [--drive]
-//! bridgekeeper-testgame.exe launcher [--delay-ms MS] [--exit-code N] -- PROGRAM ARGS...
+//! bridgekeeper-testgame.exe launcher [--launch-after-ms MS] [--delay-ms MS] [--exit-code N]
+//!                                    -- PROGRAM ARGS...
 //! bridgekeeper-testgame.exe tool --map NAME=SIZE [--create] [--write U32] [--find-exe EXE]...
 //!                                [--run-ms MS] [--stop-file LINUX_PATH] [--wait-ms MS] [--lag]
 //! bridgekeeper-testgame.exe echo-args [ANY...]
@@ -40,8 +41,9 @@
 //! process was created (0: at once), which is what a bridge racing the game
 //! from outside has to beat (the two exclude each other).
 //!
-//! `launcher` starts PROGRAM and exits early, like the launchers of AMS2 and
-//! Le Mans Ultimate.
+//! `launcher` starts PROGRAM (after `--launch-after-ms`, a launcher's own
+//! start-up) and exits `--delay-ms` later, early, like the launchers of AMS2
+//! and Le Mans Ultimate.
 //!
 //! `tool` plays a telemetry tool (SimHub, CrewChief) in its own prefix: it
 //! reports the processes named by `--find-exe` (as tools find the game),
