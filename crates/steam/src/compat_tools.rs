@@ -2,6 +2,7 @@
 //! (GE-Proton and the like) and Valve's, installed as apps; and turning a
 //! tool name into its install directory.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -57,6 +58,11 @@ pub struct ToolIndex {
     pub valve_names: HashMap<String, u32>,
     /// Every library's `steamapps/common`, for name-based fallbacks.
     pub common_dirs: Vec<PathBuf>,
+    /// Directories with their symlinks resolved, each resolved once per
+    /// discovery: resolving every tool's directory again for each game
+    /// whose `config_info` names its Proton by another path was a thousand
+    /// `readlink`s on a 500-app library.
+    canonical: RefCell<HashMap<PathBuf, PathBuf>>,
 }
 
 impl ToolIndex {
@@ -110,13 +116,25 @@ impl ToolIndex {
         if let Some(name) = self.name_matching(|p| p == dir) {
             return name;
         }
-        let canonical = fsutil::canonical_or_same(dir);
-        if let Some(name) = self.name_matching(|p| fsutil::canonical_or_same(p) == canonical) {
+        let canonical = self.canonical(dir);
+        if let Some(name) = self.name_matching(|p| self.canonical(p) == canonical) {
             return name;
         }
         dir.file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| dir.display().to_string())
+    }
+
+    /// `dir` with symlinks resolved (or itself when that fails).
+    fn canonical(&self, dir: &Path) -> PathBuf {
+        if let Some(known) = self.canonical.borrow().get(dir) {
+            return known.clone();
+        }
+        let resolved = fsutil::canonical_or_same(dir);
+        self.canonical
+            .borrow_mut()
+            .insert(dir.to_path_buf(), resolved.clone());
+        resolved
     }
 
     fn name_matching(&self, same: impl Fn(&Path) -> bool) -> Option<String> {

@@ -1,7 +1,6 @@
 //! Small file-system helpers shared by the discovery modules.
 
 use std::path::{Component, Path, PathBuf};
-use std::time::SystemTime;
 
 /// `dir/name` if it exists; otherwise the entry of `dir` whose name matches
 /// `name` case-insensitively (Steam itself ignores case, and old installs
@@ -35,11 +34,6 @@ pub fn resolve_ci(path: &Path) -> Option<PathBuf> {
         }
     }
     out.exists().then_some(out)
-}
-
-/// The modification time of `path`, if it can be read.
-pub fn mtime(path: &Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
 /// `path` with symlinks resolved, or `path` itself when that fails.

@@ -170,6 +170,8 @@ fn discover_installation(root: install::Root, options: &DiscoveryOptions, out: &
     let mut appinfo: Option<Option<appinfo::SteamPlayManifests>> = None;
     let mut details = HashMap::new();
 
+    let compat_index = compatdata::CompatIndex::read(&steamapps);
+    let art_cache = art::LibraryCache::read(&root.path);
     let mut games = Vec::new();
     let mut ids: Vec<u32> = games_by_id.keys().copied().collect();
     ids.sort_unstable();
@@ -200,7 +202,7 @@ fn discover_installation(root: install::Root, options: &DiscoveryOptions, out: &
             ));
         }
         let running = options.running.get(&appid);
-        let (prefix, config_info) = prefix_of(appid, &steamapps, running, &mut warnings);
+        let (prefix, config_info) = prefix_of(appid, &compat_index, running, &mut warnings);
         let mapped = mapping.per_app.get(&appid).map(String::as_str);
         let needs_appinfo = mapped.is_none() && config_info.is_none();
         let valve_default = if needs_appinfo {
@@ -245,7 +247,7 @@ fn discover_installation(root: install::Root, options: &DiscoveryOptions, out: &
             prefix_state: prefix.state,
             compat_data: prefix.compat_data,
             exe: None,
-            header_image: art::header_image(&root.path, appid),
+            header_image: art_cache.header_image(appid),
         });
     }
 
@@ -254,7 +256,8 @@ fn discover_installation(root: install::Root, options: &DiscoveryOptions, out: &
     for shortcut in shortcuts::read_all(&root.path, global) {
         let mut warnings = Vec::new();
         let running = options.running.get(&shortcut.appid);
-        let (prefix, config_info) = prefix_of(shortcut.appid, &steamapps, running, &mut warnings);
+        let (prefix, config_info) =
+            prefix_of(shortcut.appid, &compat_index, running, &mut warnings);
         let sources = proton::Sources {
             running: running.and_then(|r| r.tool_paths.as_deref()),
             mapping: mapping.per_app.get(&shortcut.appid).map(String::as_str),
@@ -371,13 +374,13 @@ fn pick_duplicate(mut found: Vec<FoundApp>, libraries: &[LibraryInfo]) -> Option
 /// in it.
 fn prefix_of(
     appid: u32,
-    steamapps: &[&Path],
+    index: &compatdata::CompatIndex,
     running: Option<&RunningGame>,
     warnings: &mut Vec<Warning>,
 ) -> (compatdata::PrefixFound, Option<compatdata::ConfigInfo>) {
     let prefix = compatdata::find_prefix(
         appid,
-        steamapps,
+        index,
         running.and_then(|r| r.compat_data_path.as_deref()),
     );
     for other in &prefix.others {
