@@ -41,6 +41,8 @@ struct Run {
     recorded: u64,
     torn: u64,
     skipped: u64,
+    polls: u64,
+    locked_polls: u64,
 }
 
 fn run(seconds: u64, rate_hz: f64) -> Run {
@@ -65,7 +67,7 @@ fn run(seconds: u64, rate_hz: f64) -> Run {
     let stop = AtomicBool::new(false);
     let written = AtomicU64::new(0);
     let capture = dir.path().join("run.bkcap");
-    let (cpu, elapsed, skipped) = std::thread::scope(|s| {
+    let (cpu, elapsed, report) = std::thread::scope(|s| {
         // The game: pages rewritten in place at their rates.
         s.spawn(|| {
             let physics = File::options().write(true).open(&paths[0]).unwrap();
@@ -114,7 +116,7 @@ fn run(seconds: u64, rate_hz: f64) -> Run {
             let cpu = thread_cpu() - cpu_before;
             let elapsed = start.elapsed();
             writer.finish().unwrap();
-            (cpu, elapsed, report.skipped)
+            (cpu, elapsed, report)
         });
         std::thread::sleep(Duration::from_secs(seconds));
         stop.store(true, Ordering::Relaxed);
@@ -143,7 +145,9 @@ fn run(seconds: u64, rate_hz: f64) -> Run {
         written: written.load(Ordering::Relaxed),
         recorded: stats.mappings[0].counts.frames_changed,
         torn,
-        skipped,
+        skipped: report.skipped,
+        polls: report.polls,
+        locked_polls: report.locked_polls,
     }
 }
 
@@ -177,12 +181,14 @@ fn main() {
         idle.push(idle_loop_percent(2, rate));
         let r = run(seconds, rate as f64);
         println!(
-            "run {i}: recorder thread {:.3} % of a core, {:.2} MB per minute, physics updates written {} recorded {} (the first is the file as found; {} read half-written), polls skipped {}",
+            "run {i}: recorder thread {:.3} % of a core, {:.2} MB per minute, physics updates written {} recorded {} (the first is the file as found; {} read half-written), polls {} ({} locked to the physics page), skipped {}",
             r.cpu_percent,
             r.bytes_per_minute / 1e6,
             r.written,
             r.recorded,
             r.torn,
+            r.polls,
+            r.locked_polls,
             r.skipped
         );
         cpu.push(r.cpu_percent);

@@ -3,7 +3,8 @@
 //!
 //! - [`Sampler`] polls the backing files of a live session with positional
 //!   reads and finds the pages that changed; [`record`] runs it at a fixed
-//!   rate until a stop flag is set.
+//!   rate, locked to the cadence of the fastest page once it is steady,
+//!   until a stop flag is set.
 //! - [`CaptureWriter`] turns frames into an append-only file of compressed
 //!   chunks, each starting with the full state; a file cut anywhere reads
 //!   back up to its last complete chunk.
@@ -50,6 +51,7 @@
 //! # Ok::<(), bridgekeeper_capture::CaptureError>(())
 //! ```
 
+mod cadence;
 mod chunk;
 mod clock;
 mod error;
@@ -76,7 +78,9 @@ pub use layout::CaptureEnd;
 pub use player::{Command, PlayError, PlayOptions, PlayReport, Player};
 pub use poll::{PollOptions, PollReport, record};
 pub use reader::{CaptureReader, Change, Frame};
-pub use sampler::{IDENTITY_CHECK, MAX_READ_INTERVAL, SampleReport, Sampler, SourceFile};
+pub use sampler::{
+    IDENTITY_CHECK, MAX_READ_INTERVAL, PATH_CHECK, SampleReport, Sampler, SourceFile,
+};
 pub use sink::{FileSink, Sink};
 pub use stats::{CaptureStats, MappingStats, describe};
 pub use writer::{CaptureOutput, CaptureWriter, Update, WriteSummary, WriterOptions};

@@ -9,11 +9,11 @@
 //! after period from the start), so a late poll does not shift the ones
 //! after it; polls that cannot be made in time are skipped, not bunched,
 //! and counted. Once the cadence is steady, the loop locks to it
-//! ([`crate::phase::PhaseLock`]): it wakes just before each change is due
-//! and retries briefly, which halves the wake-ups that dominate the
-//! recorder's cost (see the `record_cpu` bench command) and time-stamps
-//! changes closer to when they happened; any change of cadence drops the
-//! lock and returns to the fixed rate before an update can be lost.
+//! ([`crate::phase::PhaseLock`]): it wakes just after each change is due
+//! and retries briefly when too early, which brings the wake-ups that
+//! dominate the recorder's cost (see the `record_cpu` bench command) down
+//! to about one per change; any change of cadence drops the lock and
+//! returns to the fixed rate before an update can be lost.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;

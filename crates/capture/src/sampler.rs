@@ -5,25 +5,33 @@
 //! us: a session restart removes them and creates new ones (new inodes), a
 //! file may be shorter than its mapping, or missing for a while. So files
 //! are never mapped (a truncated mapping raises `SIGBUS`), only read with
-//! positional reads into buffers kept between polls; the path is checked
-//! at least every [`IDENTITY_CHECK`] to see whether it still names the open
-//! file (reopened otherwise); and every such condition is a
+//! positional reads into buffers kept between polls; the open file is
+//! checked every [`IDENTITY_CHECK`] to see whether it was removed, and the
+//! path every [`PATH_CHECK`] to see whether it still names the open file
+//! (reopened otherwise); and every such condition is a
 //! [`MappingState`] recorded in the capture, never an error. Only the
 //! writer can fail a poll (a full disk).
 //!
 //! Cost: on a loaded 2-core machine a 4 KiB read is about 1 µs and a path
-//! check about 2 µs, and the 1 kHz wake-ups of the poll loop already cost
-//! about 1 % of a core there, so reading every file at every poll would
-//! blow the recorder's budget. A file is read at every poll only while it
+//! check about 2 µs (a look at the open file, with no path to walk, is a
+//! fraction of that; checking every path every 10 ms was a sixth of the
+//! recorder's CPU), and the wake-ups of the poll loop already cost about
+//! 1 % of a core there, so reading every file at every poll would blow the
+//! recorder's budget. A file is read at every poll only while it
 //! keeps changing: after four reads without a change it is read every
 //! second poll, after four more every third, and so on up to every
 //! [`MAX_READ_INTERVAL`]th; the first change seen brings it back to every
-//! poll. ACC's physics page (a change every third poll at 1 kHz) is read at
-//! every poll, its graphics page (60 Hz) is seen at most two polls late,
-//! its static page is read 50 times a second. What this can lose: updates
+//! poll. And a page that changes at a steady rate is not read before it
+//! can have changed again ([`Cadence`]). ACC's physics page is read at
+//! every poll, its graphics page (60 Hz) from three quarters of its
+//! interval after each change, its static page 50 times a second at 1 kHz
+//! polls. What this can lose: updates
 //! in the first [`MAX_READ_INTERVAL`] polls after a page that was quiet for
 //! a while starts changing again, and for up to [`IDENTITY_CHECK`] after a
-//! session restart replaced a file (the old copy is read meanwhile).
+//! session restart replaced a file (the old copy is read meanwhile; a
+//! session's files are removed and made anew, which the look at the open
+//! file sees; a file moved away rather than removed is seen within
+//! [`PATH_CHECK`]).
 
 use std::fs::{File, OpenOptions};
 use std::io::ErrorKind;
@@ -31,6 +39,7 @@ use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::cadence::Cadence;
 use crate::error::{CaptureError, Problem};
 
 /// A file that stopped changing is still read at least every this many
@@ -40,9 +49,12 @@ pub const MAX_READ_INTERVAL: u32 = 20;
 /// Reads without a change before a file's read interval grows by a poll.
 const QUIET_READS_PER_STEP: u32 = 4;
 
+/// How long an open file is read without checking that it was not removed.
+pub const IDENTITY_CHECK: Duration = Duration::from_millis(50);
+
 /// How long an open file is read without checking that its path still
 /// names it.
-pub const IDENTITY_CHECK: Duration = Duration::from_millis(10);
+pub const PATH_CHECK: Duration = Duration::from_millis(250);
 use crate::format::MappingState;
 use crate::writer::{CaptureOutput, CaptureWriter, Update};
 
@@ -75,14 +87,18 @@ struct Watched {
     buf: Vec<u8>,
     state: MappingState,
     error: Option<String>,
-    /// When the path was last checked to name the open file.
+    /// When the open file was last checked to be still linked.
     checked_at: Option<Duration>,
+    /// When the path was last checked to name the open file.
+    path_checked_at: Option<Duration>,
     /// Polls to let pass before the next read.
     wait: u32,
     /// Reads in a row that found nothing new.
     quiet: u32,
     /// Whether the current poll read the file.
     due: bool,
+    /// When the file's page can next change.
+    cadence: Cadence,
 }
 
 /// Polls a set of backing files. Create it, build the capture header from
@@ -106,9 +122,11 @@ impl Sampler {
                     state: MappingState::Missing,
                     error: None,
                     checked_at: None,
+                    path_checked_at: None,
                     wait: 0,
                     quiet: 0,
                     due: false,
+                    cadence: Cadence::default(),
                 })
                 .collect(),
         }
@@ -149,11 +167,11 @@ impl Sampler {
     ) -> Result<SampleReport, CaptureError> {
         self.check_matches(writer)?;
         for w in &mut self.watched {
-            w.due = w.wait == 0;
+            w.due = w.wait == 0 && w.cadence.may_have_changed(time);
             if w.due {
                 w.read(time);
             } else {
-                w.wait -= 1;
+                w.wait = w.wait.saturating_sub(1);
             }
         }
         let page_size = writer.header().page_size as usize;
@@ -200,6 +218,9 @@ impl Sampler {
         drop(updates);
         for (w, changed) in self.watched.iter_mut().zip(changed) {
             if w.due {
+                if changed {
+                    w.cadence.changed(time);
+                }
                 w.quiet = if changed {
                     0
                 } else {
@@ -258,11 +279,16 @@ impl Watched {
     }
 
     fn read_file(&mut self, now: Duration) -> std::io::Result<MappingState> {
-        let recent = self
-            .checked_at
-            .is_some_and(|at| now.saturating_sub(at) < IDENTITY_CHECK);
-        if self.file.is_none() || !recent {
+        let within =
+            |at: Option<Duration>, limit| at.is_some_and(|at| now.saturating_sub(at) < limit);
+        let mut check_path = self.file.is_none() || !within(self.path_checked_at, PATH_CHECK);
+        if !check_path && !within(self.checked_at, IDENTITY_CHECK) {
             self.checked_at = Some(now);
+            check_path = self.open_file_removed();
+        }
+        if check_path {
+            self.checked_at = Some(now);
+            self.path_checked_at = Some(now);
             self.check_identity()?;
         }
         let Some((file, _)) = &self.file else {
@@ -284,6 +310,14 @@ impl Watched {
         Ok(MappingState::Short { len: filled as u32 })
     }
 
+    /// Whether the open file is no longer linked (removed, or replaced by
+    /// a rename), or cannot be looked at.
+    fn open_file_removed(&self) -> bool {
+        self.file
+            .as_ref()
+            .is_none_or(|(file, _)| !file.metadata().is_ok_and(|m| m.nlink() > 0))
+    }
+
     /// Opens the file at the path unless it is the one already open. The
     /// path, not the open file, is the truth: a session restart puts a new
     /// inode there.
@@ -302,6 +336,8 @@ impl Watched {
                 .open(&self.source.path)?;
             let m = file.metadata()?;
             self.file = Some((file, (m.dev(), m.ino())));
+            // A new session's page may change at another rate.
+            self.cadence.reset();
         }
         Ok(())
     }

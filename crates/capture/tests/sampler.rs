@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bridgekeeper_capture::{
-    CaptureHeader, CaptureReader, CaptureWriter, MAX_READ_INTERVAL, MappingState, PollOptions,
-    Sampler, SourceFile, WriterOptions,
+    CaptureHeader, CaptureReader, CaptureWriter, IDENTITY_CHECK, MAX_READ_INTERVAL, MappingState,
+    PollOptions, Sampler, SourceFile, WriterOptions,
 };
 
 const SIZE: u64 = 4096 + 100;
@@ -59,12 +59,12 @@ fn files_that_change_vanish_come_back_and_shrink_are_recorded_as_such() {
     .unwrap();
     // What the phys file should hold at each frame, and its state.
     let mut expected: Vec<(Vec<u8>, MappingState)> = Vec::new();
-    // Polls 20 ms apart: each checks that the path still names the open
-    // file (done every 10 ms at most).
-    let mut t = 0u64;
+    // Polls IDENTITY_CHECK apart: each checks that the open file was not
+    // removed or replaced.
+    let mut t = Duration::ZERO;
     let mut poll = |sampler: &mut Sampler, writer: &mut CaptureWriter<Vec<u8>>| {
-        t += 20;
-        sampler.sample(writer, Duration::from_millis(t)).unwrap()
+        t += IDENTITY_CHECK;
+        sampler.sample(writer, t).unwrap()
     };
 
     // Nothing there yet: the initial state, no frame.
