@@ -125,8 +125,9 @@ impl ToolIndex {
             .unwrap_or_else(|| dir.display().to_string())
     }
 
-    /// `dir` with symlinks resolved (or itself when that fails).
-    fn canonical(&self, dir: &Path) -> PathBuf {
+    /// `dir` with symlinks resolved (or itself when that fails), resolved
+    /// once per index.
+    pub(crate) fn canonical(&self, dir: &Path) -> PathBuf {
         if let Some(known) = self.canonical.borrow().get(dir) {
             return known.clone();
         }

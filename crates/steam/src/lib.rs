@@ -59,6 +59,7 @@ mod library;
 mod manifest;
 mod model;
 mod options;
+mod parallel;
 mod proton;
 mod shortcuts;
 mod vdf;
@@ -131,12 +132,7 @@ fn discover_installation(root: install::Root, options: &DiscoveryOptions, out: &
     tools.scan_custom(&custom_dirs, global);
     tools.common_dirs = steamapps.iter().map(|s| s.join("common")).collect();
 
-    let mut apps = Vec::new();
-    for (index, lib) in libraries.iter().enumerate() {
-        if let Some(dir) = &lib.steamapps {
-            read_manifests(index, dir, &mut apps, global);
-        }
-    }
+    let apps = read_manifests(&libraries, global);
     let mut games_by_id: HashMap<u32, Vec<FoundApp>> = HashMap::new();
     for app in apps {
         let common = libraries[app.library]
@@ -175,26 +171,24 @@ fn discover_installation(root: install::Root, options: &DiscoveryOptions, out: &
     let mut games = Vec::new();
     let mut ids: Vec<u32> = games_by_id.keys().copied().collect();
     ids.sort_unstable();
-    for appid in ids {
-        let Some(chosen) = games_by_id
-            .remove(&appid)
-            .and_then(|found| pick_duplicate(found, &libraries))
-        else {
-            continue;
-        };
-        let FoundApp {
-            library: lib_index,
-            manifest,
-            mut warnings,
-            ..
-        } = chosen;
-        let lib = &libraries[lib_index];
-        let install_dir = lib
+    let chosen: Vec<FoundApp> = ids
+        .into_iter()
+        .filter_map(|appid| {
+            let found = games_by_id.remove(&appid)?;
+            pick_duplicate(found, &libraries)
+        })
+        .collect();
+    // The file system work of each game (its folder, its prefix), on all
+    // cores; what depends on the other games stays in the loop below.
+    let probed = parallel::map(&chosen, |app| {
+        let appid = app.manifest.appid;
+        let mut warnings = Vec::new();
+        let install_dir = libraries[app.library]
             .steamapps
             .as_ref()
-            .zip(manifest.installdir.as_ref())
+            .zip(app.manifest.installdir.as_ref())
             .map(|(s, d)| s.join("common").join(d));
-        let ready = manifest.state() == InstallState::Ready;
+        let ready = app.manifest.state() == InstallState::Ready;
         if let Some(dir) = install_dir.as_ref().filter(|d| ready && !d.is_dir()) {
             warnings.push(Warning::new(
                 dir,
@@ -203,6 +197,20 @@ fn discover_installation(root: install::Root, options: &DiscoveryOptions, out: &
         }
         let running = options.running.get(&appid);
         let (prefix, config_info) = prefix_of(appid, &compat_index, running, &mut warnings);
+        (install_dir, prefix, config_info, warnings)
+    });
+    for (app, (install_dir, prefix, config_info, probe_warnings)) in chosen.into_iter().zip(probed)
+    {
+        let FoundApp {
+            library: lib_index,
+            manifest,
+            mut warnings,
+            ..
+        } = app;
+        let appid = manifest.appid;
+        let lib = &libraries[lib_index];
+        warnings.extend(probe_warnings);
+        let running = options.running.get(&appid);
         let mapped = mapping.per_app.get(&appid).map(String::as_str);
         let needs_appinfo = mapped.is_none() && config_info.is_none();
         let valve_default = if needs_appinfo {
@@ -293,48 +301,66 @@ fn discover_installation(root: install::Root, options: &DiscoveryOptions, out: &
     });
 }
 
-/// Lists and reads the manifests of one library.
-fn read_manifests(
-    index: usize,
-    steamapps: &Path,
-    out: &mut Vec<FoundApp>,
-    warnings: &mut Vec<Warning>,
-) {
-    let mut ids: Vec<u32> = match std::fs::read_dir(steamapps) {
-        Ok(entries) => entries
-            .flatten()
-            .filter_map(|e| manifest::appid_from_file_name(&e.file_name().to_string_lossy()))
-            .collect(),
-        Err(err) => {
-            warnings.push(Warning::io(steamapps, &err));
-            return;
-        }
-    };
-    ids.sort_unstable();
-    for appid in ids {
-        let file = steamapps.join(format!("appmanifest_{appid}.acf"));
-        let mut app_warnings = Vec::new();
-        let bytes = match std::fs::read(&file) {
-            Ok(bytes) => bytes,
+/// Lists the manifests of every library, then reads and parses them on all
+/// cores ([`parallel::map`]). The result is in library order, then appid
+/// order.
+fn read_manifests(libraries: &[LibraryInfo], warnings: &mut Vec<Warning>) -> Vec<FoundApp> {
+    let mut files = Vec::new();
+    for (index, lib) in libraries.iter().enumerate() {
+        let Some(steamapps) = &lib.steamapps else {
+            continue;
+        };
+        let mut ids: Vec<u32> = match std::fs::read_dir(steamapps) {
+            Ok(entries) => entries
+                .flatten()
+                .filter_map(|e| manifest::appid_from_file_name(&e.file_name().to_string_lossy()))
+                .collect(),
             Err(err) => {
-                warnings.push(Warning::io(&file, &err));
+                warnings.push(Warning::io(steamapps, &err));
                 continue;
             }
         };
-        let Some(manifest) = manifest::parse(&bytes, appid, &file, &mut app_warnings) else {
-            warnings.extend(app_warnings);
-            continue;
-        };
-        if manifest.is_uninstalled() {
-            continue;
-        }
-        out.push(FoundApp {
-            library: index,
-            file,
-            manifest,
-            warnings: app_warnings,
-        });
+        ids.sort_unstable();
+        files.extend(ids.into_iter().map(|appid| {
+            (
+                index,
+                appid,
+                steamapps.join(format!("appmanifest_{appid}.acf")),
+            )
+        }));
     }
+    let read = parallel::map(&files, |(index, appid, file)| {
+        read_manifest(*index, *appid, file)
+    });
+    let mut out = Vec::new();
+    for (found, global) in read {
+        warnings.extend(global);
+        out.extend(found);
+    }
+    out
+}
+
+/// Reads one manifest: the app, unless it is uninstalled or unreadable,
+/// and the warnings that belong to no app.
+fn read_manifest(library: usize, appid: u32, file: &Path) -> (Option<FoundApp>, Vec<Warning>) {
+    let bytes = match std::fs::read(file) {
+        Ok(bytes) => bytes,
+        Err(err) => return (None, vec![Warning::io(file, &err)]),
+    };
+    let mut app_warnings = Vec::new();
+    let Some(manifest) = manifest::parse(&bytes, appid, file, &mut app_warnings) else {
+        return (None, app_warnings);
+    };
+    if manifest.is_uninstalled() {
+        return (None, Vec::new());
+    }
+    let found = FoundApp {
+        library,
+        file: file.to_path_buf(),
+        manifest,
+        warnings: app_warnings,
+    };
+    (Some(found), Vec::new())
 }
 
 /// Picks one manifest when an appid is installed in several libraries: the

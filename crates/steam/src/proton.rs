@@ -102,11 +102,9 @@ struct Candidate {
 }
 
 impl Candidate {
-    fn same_build(&self, other: &Candidate) -> bool {
+    fn same_build(&self, other: &Candidate, tools: &ToolIndex) -> bool {
         match (&self.tool.path, &other.tool.path) {
-            (Some(a), Some(b)) => {
-                a == b || fsutil::canonical_or_same(a) == fsutil::canonical_or_same(b)
-            }
+            (Some(a), Some(b)) => a == b || tools.canonical(a) == tools.canonical(b),
             _ => self.tool.name.eq_ignore_ascii_case(&other.tool.name),
         }
     }
@@ -197,7 +195,7 @@ pub fn choose(
     };
     for other in others
         .iter()
-        .filter(|o| relevant(o) && !o.same_build(&chosen))
+        .filter(|o| relevant(o) && !o.same_build(&chosen, tools))
     {
         if alternatives
             .iter()
