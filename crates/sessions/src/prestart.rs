@@ -29,6 +29,7 @@
 use std::ffi::OsStr;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bridgekeeper_host::process_info::{ProcessInfo, file_name};
@@ -70,6 +71,8 @@ pub enum NoWineserver {
     LaunchEnded { pid: i32 },
     #[error("no wineserver started for {} within {} s", prefix.display(), bound.as_secs())]
     TimedOut { prefix: PathBuf, bound: Duration },
+    #[error("the game's exe started first; it is attached to instead")]
+    GameFirst,
 }
 
 /// The launch that `process` begins, if it looks like one: not a Windows
@@ -92,6 +95,33 @@ pub fn launch_start(process: &ProcessInfo) -> Option<LaunchStart> {
         pid: process.pid,
         start_time: process.start_time,
     })
+}
+
+/// The process that lasts as long as `launch`: Steam's reaper for its
+/// appid (`reaper SteamLaunch AppId=N`, the newest that started before the
+/// process the launch was noticed by), or else Proton's script for its
+/// prefix; the noticed process itself when neither runs.
+///
+/// A launch is noticed by whichever of its processes a scan sees first,
+/// and every helper of Proton's script carries the launch's environment:
+/// its `sleep`, `flock`, `cp` or `wineserver -w` lives for a moment. Waiting
+/// on such a process ended the wait before the wineserver came, and the
+/// bridge was started only once the game ran (copy mode, for a game that
+/// makes its sections at once: 3 launches in 8, measured).
+pub fn lasting(launch: LaunchStart) -> LaunchStart {
+    let app = format!("AppId={}", launch.appid);
+    let reaper = processes::carrying(&[OsStr::new("SteamLaunch"), OsStr::new(&app)])
+        .into_iter()
+        .filter(|p| p.start_time <= launch.start_time)
+        .max_by_key(|p| p.start_time);
+    match reaper.or_else(|| proton_script(&launch.prefix)) {
+        Some(process) => LaunchStart {
+            pid: process.pid,
+            start_time: process.start_time,
+            ..launch
+        },
+        None => launch,
+    }
 }
 
 /// The appid a prefix `.../compatdata/<appid>/pfx` belongs to.
@@ -141,10 +171,12 @@ fn debian_server_folder(prefix: &Path) -> Option<String> {
 /// Waits until a wineserver for `launch`'s prefix that started with this
 /// launch accepts clients; returns that wineserver's process (its
 /// environment is what Proton gave Wine). Gives up when the process that
-/// began the launch ends, or after `bound`.
+/// began the launch ends, after `bound`, or when `game_first` is set (the
+/// watcher saw the game's exe run meanwhile).
 pub fn wait_for_wineserver(
     launch: &LaunchStart,
     bound: Duration,
+    game_first: &AtomicBool,
 ) -> Result<ProcessInfo, NoWineserver> {
     let deadline = Instant::now() + bound;
     // Through a sandbox, /tmp is not the host's: look for the process.
@@ -153,6 +185,9 @@ pub fn wait_for_wineserver(
     let mut next_look = Instant::now();
     loop {
         let now = Instant::now();
+        if game_first.load(Ordering::Relaxed) {
+            return Err(NoWineserver::GameFirst);
+        }
         if now >= deadline {
             return Err(NoWineserver::TimedOut {
                 prefix: launch.prefix.clone(),
@@ -361,7 +396,8 @@ mod tests {
             start_time,
         };
         let started = Instant::now();
-        let err = wait_for_wineserver(&launch, Duration::from_secs(10)).unwrap_err();
+        let err = wait_for_wineserver(&launch, Duration::from_secs(10), &AtomicBool::new(false))
+            .unwrap_err();
         assert_eq!(err, NoWineserver::LaunchEnded { pid });
         assert!(started.elapsed() < Duration::from_secs(1));
     }

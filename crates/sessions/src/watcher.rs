@@ -15,7 +15,7 @@
 //!
 //! Used by `bridgekeeper watch` and by the desktop app.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -42,7 +42,8 @@ pub enum Notice {
         /// The session.
         status: Box<SessionStatus>,
         /// The game's pid; for a bridge attached before the game's exe
-        /// ran, the pid of the process its launch was noticed by.
+        /// ran, the pid of the process its launch lasts as long as
+        /// ([`prestart::lasting`]: Steam's reaper, or Proton's script).
         game_pid: i32,
     },
     /// A game started but no bridge could be attached.
@@ -82,6 +83,12 @@ pub struct Watcher {
     auto_attach: AutoAttach,
     launching: Arc<AtomicUsize>,
     unbridged_servers: Vec<UnbridgedServer>,
+    /// Prefixes whose launch waits for its wineserver, each with the flag
+    /// that tells the wait the game's exe ran first.
+    waiting: Arc<Mutex<HashMap<PathBuf, Arc<AtomicBool>>>>,
+    /// Games seen while their prefix's launch still waited: attached once
+    /// the wait gave up.
+    deferred: Vec<(Profile, ProcessInfo, PathBuf)>,
 }
 
 /// A supported game's wineserver whose prefix has no bridge yet: its game
@@ -112,6 +119,8 @@ impl Watcher {
             auto_attach: AutoAttach(Arc::new(|_| true)),
             launching: Arc::default(),
             unbridged_servers: Vec::new(),
+            waiting: Arc::default(),
+            deferred: Vec::new(),
         };
         for record in adopt::running(&supervisor.config.registry) {
             let prefix = prefix_key(&record.prefix);
@@ -153,7 +162,10 @@ impl Watcher {
     /// runs without a bridge (for at most [`prestart::WINESERVER_BOUND`]);
     /// [`SCAN_INTERVAL`] otherwise.
     pub fn interval(&self) -> Duration {
-        if self.launching.load(Ordering::Relaxed) > 0 || !self.unbridged_servers.is_empty() {
+        if self.launching.load(Ordering::Relaxed) > 0
+            || !self.unbridged_servers.is_empty()
+            || !self.deferred.is_empty()
+        {
             FAST_SCAN_INTERVAL
         } else {
             SCAN_INTERVAL
@@ -164,6 +176,7 @@ impl Watcher {
     pub fn scan_once(&mut self) {
         let found = self.watch.scan();
         self.follow_unbridged_servers(&found);
+        self.start_deferred();
         for process in found {
             let Some(profile) = self.profile_for(&process) else {
                 self.notice_launch(&process);
@@ -180,9 +193,33 @@ impl Watcher {
                 continue;
             };
             if !self.serving().insert(prefix.clone()) {
+                // A launch in that prefix may still wait for its wineserver
+                // (one that was already running when the game was started
+                // without Proton, say): the game is here, so it stops
+                // waiting, and the game is attached to once it has.
+                if let Some(game_first) = self.waiting.lock().get(&prefix) {
+                    game_first.store(true, Ordering::Relaxed);
+                    self.deferred.push((profile, process, prefix));
+                }
                 continue;
             }
             self.start(profile, process, prefix);
+        }
+    }
+
+    /// Attaches to the games seen while their prefix's launch waited, once
+    /// the wait has given up; forgets those that ended, or whose prefix got
+    /// a bridge after all.
+    fn start_deferred(&mut self) {
+        for (profile, process, prefix) in std::mem::take(&mut self.deferred) {
+            if !process.is_alive() {
+                continue;
+            }
+            if self.serving().insert(prefix.clone()) {
+                self.start(profile, process, prefix);
+            } else if self.waiting.lock().contains_key(&prefix) {
+                self.deferred.push((profile, process, prefix));
+            }
         }
     }
 
@@ -242,12 +279,18 @@ impl Watcher {
             launch.prefix.display()
         );
         self.launching.fetch_add(1, Ordering::Relaxed);
+        let game_first = Arc::new(AtomicBool::new(false));
+        self.waiting
+            .lock()
+            .insert(prefix.clone(), Arc::clone(&game_first));
         let config = self.config.clone();
         let serving = Arc::clone(&self.serving);
+        let waiting = Arc::clone(&self.waiting);
         let notices = self.notices.clone();
         let launching = Arc::clone(&self.launching);
         std::thread::spawn(move || {
-            let attached = attach_launch(&config, &profile, &launch, &notices);
+            let attached = attach_launch(&config, &profile, &launch, &game_first, &notices);
+            waiting.lock().remove(&prefix);
             launching.fetch_sub(1, Ordering::Relaxed);
             if let Some((session, script)) = attached {
                 // "Also serve into": shares that end with the session.
@@ -333,9 +376,12 @@ fn attach_launch(
     config: &super::SessionConfig,
     profile: &Profile,
     launch: &LaunchStart,
+    game_first: &AtomicBool,
     notices: &Sender<Notice>,
 ) -> Option<(super::attach::ActiveSession, Option<ProcessInfo>)> {
-    let wineserver = match prestart::wait_for_wineserver(launch, prestart::WINESERVER_BOUND) {
+    let launch = &prestart::lasting(launch.clone());
+    let waited = prestart::wait_for_wineserver(launch, prestart::WINESERVER_BOUND, game_first);
+    let wineserver = match waited {
         Ok(server) => server,
         Err(why) => {
             tracing::info!("{}: not attached before the game: {why}", profile.name);
@@ -463,6 +509,40 @@ mod tests {
                 assert!(reason.contains("STEAM_COMPAT_TOOL_PATHS"), "{reason}");
             }
             other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_game_that_starts_while_its_launch_waits_for_a_wineserver_is_not_left_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut supervisor, notices) = supervisor(dir.path(), "WaitedSim.exe");
+        supervisor.scan_once();
+        // A launch of the game whose wineserver never comes.
+        let mut launch = std::process::Command::new("sleep")
+            .arg("30")
+            .env("WINEPREFIX", dir.path().join("pfx"))
+            .env("SteamAppId", "4321")
+            .env("STEAM_COMPAT_TOOL_PATHS", dir.path().join("proton"))
+            .spawn()
+            .unwrap();
+        let noticed = Instant::now() + Duration::from_secs(3);
+        while supervisor.waiting.lock().is_empty() && Instant::now() < noticed {
+            supervisor.scan_once();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(
+            !supervisor.waiting.lock().is_empty(),
+            "the launch was noticed"
+        );
+        let mut game = fake_game(dir.path(), "WaitedSim.exe");
+        let notice = notice_within(&mut supervisor, &notices);
+        for child in [&mut game, &mut launch] {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+        match notice {
+            Some(Notice::Refused { pid, .. }) => assert_eq!(pid as u32, game.id()),
+            other => panic!("expected the game to be taken up, got {other:?}"),
         }
     }
 
