@@ -19,7 +19,7 @@
 //! ([`STEP`] more each time, so any error in the period is soon overcome);
 //! when a wake comes too early and finds nothing, it looks again every
 //! [`RETRY`] until the change is there, and the earliness starts over.
-//! With ACC's physics page that is about 1.2 wake-ups per change, and each
+//! With ACC's physics page that is about 1.1 wake-ups per change, and each
 //! change is time-stamped within a retry of when it happened.
 //!
 //! What can go wrong is a change of cadence: two changes before a wake
@@ -143,17 +143,23 @@ impl PhaseLock {
         if self.changes.len() < HISTORY + 1 {
             return None;
         }
-        let mut intervals: Vec<Duration> = self.changes.windows(2).map(|w| w[1] - w[0]).collect();
-        intervals.sort();
+        // Computed at every change while locked: no allocation.
+        let mut intervals = [Duration::ZERO; HISTORY];
+        for (interval, w) in intervals.iter_mut().zip(self.changes.windows(2)) {
+            *interval = w[1] - w[0];
+        }
+        intervals.sort_unstable();
         let median = intervals[HISTORY / 2];
-        let near: Vec<Duration> = intervals
-            .into_iter()
-            .filter(|i| i.abs_diff(median) <= median / 4 + GRID)
-            .collect();
-        if near.len() < AGREEING {
+        let near = || {
+            intervals
+                .iter()
+                .filter(move |i| i.abs_diff(median) <= median / 4 + GRID)
+        };
+        let count = near().count();
+        if count < AGREEING {
             return None;
         }
-        let mean = near.iter().sum::<Duration>() / near.len() as u32;
+        let mean = near().sum::<Duration>() / count as u32;
         (MIN_PERIOD..=MAX_PERIOD).contains(&mean).then_some(mean)
     }
 }

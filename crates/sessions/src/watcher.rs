@@ -18,7 +18,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::time::Duration;
 
@@ -81,7 +81,6 @@ pub struct Watcher {
     serving: Arc<Mutex<HashSet<PathBuf>>>,
     notices: Sender<Notice>,
     auto_attach: AutoAttach,
-    launching: Arc<AtomicUsize>,
     unbridged_servers: Vec<UnbridgedServer>,
     /// Prefixes whose launch waits for its wineserver, each with the flag
     /// that tells the wait the game's exe ran first.
@@ -117,7 +116,6 @@ impl Watcher {
             serving: Arc::default(),
             notices,
             auto_attach: AutoAttach(Arc::new(|_| true)),
-            launching: Arc::default(),
             unbridged_servers: Vec::new(),
             waiting: Arc::default(),
             deferred: Vec::new(),
@@ -158,11 +156,12 @@ impl Watcher {
     }
 
     /// How long to wait until the next scan: [`FAST_SCAN_INTERVAL`] while a
-    /// launch waits for its wineserver, or a supported game's wineserver
-    /// runs without a bridge (for at most [`prestart::WINESERVER_BOUND`]);
-    /// [`SCAN_INTERVAL`] otherwise.
+    /// launch waits for its wineserver, a game seen meanwhile waits to be
+    /// attached, or a supported game's wineserver runs without a bridge
+    /// (for at most [`prestart::WINESERVER_BOUND`]); [`SCAN_INTERVAL`]
+    /// otherwise.
     pub fn interval(&self) -> Duration {
-        if self.launching.load(Ordering::Relaxed) > 0
+        if !self.waiting.lock().is_empty()
             || !self.unbridged_servers.is_empty()
             || !self.deferred.is_empty()
         {
@@ -278,7 +277,6 @@ impl Watcher {
             launch.pid,
             launch.prefix.display()
         );
-        self.launching.fetch_add(1, Ordering::Relaxed);
         let game_first = Arc::new(AtomicBool::new(false));
         self.waiting
             .lock()
@@ -287,11 +285,9 @@ impl Watcher {
         let serving = Arc::clone(&self.serving);
         let waiting = Arc::clone(&self.waiting);
         let notices = self.notices.clone();
-        let launching = Arc::clone(&self.launching);
         std::thread::spawn(move || {
             let attached = attach_launch(&config, &profile, &launch, &game_first, &notices);
             waiting.lock().remove(&prefix);
-            launching.fetch_sub(1, Ordering::Relaxed);
             if let Some((session, script)) = attached {
                 // "Also serve into": shares that end with the session.
                 let live_exe = profile.live_exes.first().map(String::as_str);
